@@ -32,15 +32,15 @@ def _taps(x, o, oh, ow, fill):
             yield ky, kx, x[:, y0:y0 + sh * (oh - 1) + 1:sh, x0:x0 + sw * (ow - 1) + 1:sw, :]
 
 
-def _window(m, op, x, out_shape):
-    o, oh, ow = op.opts, out_shape[1], out_shape[2]
+def _window(op, args, out_shape):
+    x, o, oh, ow = args[0], op.opts, out_shape[1], out_shape[2]
     if op.code == dnm.OPS["MAX_POOL_2D"]:
         # TFLite's pool skips padded pixels; -inf padding is the same for max.
         y = np.full((x.shape[0], oh, ow, x.shape[3]), -np.inf, np.float32)
         for _, _, win in _taps(x, o, oh, ow, -np.inf):
             y = np.maximum(y, win)
         return y
-    w = m.tensors[op.inputs[1]].data
+    w, bias = args[1], args[2] if len(args) > 2 else None
     if op.code == dnm.OPS["DEPTHWISE_CONV_2D"]:
         # output channel c reads input channel c // depth_multiplier
         x = np.repeat(x, o[dnm.O_DEPTH_MULT], axis=3)
@@ -50,8 +50,8 @@ def _window(m, op, x, out_shape):
             y += win @ w[:, ky, kx, :].T          # weights OHWI
         else:
             y += win * w[0, ky, kx, :]            # weights 1HWC
-    if op.inputs[2] >= 0:
-        y += m.tensors[op.inputs[2]].data
+    if bias is not None:
+        y += bias
     return y
 
 
@@ -80,12 +80,13 @@ def _resize_bilinear(x, o):
 
 
 def run_op(m, op, args):
-    """One op on batch-N inputs; returns its output (float32, batch N)."""
+    """One op; args holds the value of each op input in order (None for an
+    absent optional input), activations with batch N. Returns the output."""
     o, x = op.opts, args[0]
     out_shape = (x.shape[0],) + m.tensors[op.outputs[0]].shape[1:]
     name = op.name
     if op.code in dnm.WINDOW_OPS:
-        y = _window(m, op, x, out_shape)
+        y = _window(op, args, out_shape)
     elif name == "ADD":
         y = x + args[1]
     elif name == "PAD":
@@ -111,6 +112,12 @@ def run_op(m, op, args):
     return y
 
 
+def args_of(m, op, activation):
+    """Input values of op: constants from the file, activations via activation(index)."""
+    return [None if t < 0 else m.tensors[t].data if m.tensors[t].kind == dnm.KIND_CONSTANT
+            else activation(t) for t in op.inputs]
+
+
 def run(m, inputs, keep_all=False):
     """Execute the graph on {input tensor index: array} (any batch size N).
 
@@ -119,8 +126,5 @@ def run(m, inputs, keep_all=False):
     """
     vals = {i: np.asarray(v, np.float32) for i, v in inputs.items()}
     for op in m.ops:
-        args = [vals[t] if m.tensors[t].kind == dnm.KIND_ACTIVATION else m.tensors[t].data
-                for t in op.inputs if t >= 0 and (op.code not in dnm.WINDOW_OPS
-                                                   or t == op.inputs[0])]
-        vals[op.outputs[0]] = run_op(m, op, args)
+        vals[op.outputs[0]] = run_op(m, op, args_of(m, op, vals.__getitem__))
     return vals if keep_all else {t: vals[t] for t in m.outputs}

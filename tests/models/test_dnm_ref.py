@@ -39,8 +39,7 @@ def per_op(name):
     it = interpret(tfl, x)
     worst = {}
     for i, op in enumerate(m.ops):
-        args = [it.get_tensor(m.tensors[t].src_index) for t in op.inputs
-                if t >= 0 and m.tensors[t].kind == dnm.KIND_ACTIVATION]
+        args = dnm_ref.args_of(m, op, lambda t: it.get_tensor(m.tensors[t].src_index))
         got = dnm_ref.run_op(m, op, args)
         e = rel_err(it.get_tensor(m.tensors[op.outputs[0]].src_index), got)
         common.expect(e <= OP_RTOL, f"op {i} {op.name} ({dnm.describe(m, op)}): rel err {e:.2e}")
