@@ -52,8 +52,10 @@ struct dn_sigv4_signed {
 
 /* Signs `req` with `creds`. x-amz-date, x-amz-content-sha256 (S3) and
  * x-amz-security-token (when the credentials have a session token) are added
- * to the signed headers by the signer; the caller must send them too.
- * Errors: DN_ERR_INTERNAL (out of memory, missing host header). */
+ * to the signed headers by the signer; the caller must send them too, and
+ * must not pass them (or Authorization) in req->headers.
+ * Errors: DN_ERR_INTERNAL (out of memory, missing host header, a header the
+ * signer sets passed by the caller, Authorization longer than its buffer). */
 int dn_sigv4_sign(const struct dn_sigv4_request *req, const struct dn_creds *creds,
                   struct dn_sigv4_signed *out, struct dn_err *err);
 

@@ -8,7 +8,6 @@
  */
 #include "dancer/sigv4.h"
 
-#include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -51,9 +50,27 @@ void dn_sigv4_amz_date(time_t t, char out[17])
     strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
+/* ASCII classes spelled out: <ctype.h> answers by locale, and a Latin-1
+ * locale would call 0xE9 alphanumeric and leave it unencoded. */
+static bool s_alnum(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
 static bool s_unreserved(unsigned char c)
 {
-    return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+    return s_alnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+static int s_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 static void s_encode_into(struct dn_strbuf *b, const char *in, size_t len, bool keep_slash)
@@ -79,10 +96,8 @@ char *dn_sigv4_uri_encode(const char *in, bool keep_slash)
 static void s_decode_into(struct dn_strbuf *b, const char *in, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        if (in[i] == '%' && i + 2 < len && isxdigit((unsigned char)in[i + 1]) &&
-            isxdigit((unsigned char)in[i + 2])) {
-            char hex[3] = {in[i + 1], in[i + 2], 0};
-            dn_strbuf_addc(b, (char)strtol(hex, NULL, 16));
+        if (in[i] == '%' && i + 2 < len && s_hexval(in[i + 1]) >= 0 && s_hexval(in[i + 2]) >= 0) {
+            dn_strbuf_addc(b, (char)(s_hexval(in[i + 1]) * 16 + s_hexval(in[i + 2])));
             i += 2;
         } else {
             dn_strbuf_addc(b, in[i]);
@@ -210,15 +225,24 @@ static int s_header_cmp(const void *a, const void *b)
     return strcmp(((const struct s_header *)a)->name, ((const struct s_header *)b)->name);
 }
 
+/* SigV4's Trimall: whitespace at both ends dropped, inner runs become one
+ * space. "Whitespace" includes CR/LF so a folded (obs-fold, multi-line)
+ * value canonicalises as the suite's get-header-value-multiline requires,
+ * and matches botocore's ' '.join(value.split()) for ASCII input. */
+static bool s_hspace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
 static char *s_trim_value(const char *v)
 {
     struct dn_strbuf b;
     dn_strbuf_init(&b);
-    while (*v == ' ' || *v == '\t')
+    while (s_hspace(*v))
         v++;
     for (; *v; v++) {
-        bool space = *v == ' ' || *v == '\t';
-        if (space && (v[1] == ' ' || v[1] == '\t' || v[1] == '\0'))
+        bool space = s_hspace(*v);
+        if (space && (s_hspace(v[1]) || v[1] == '\0'))
             continue;
         dn_strbuf_addc(&b, space ? ' ' : *v);
     }
@@ -229,55 +253,70 @@ static char *s_lower(const char *s)
 {
     char *out = strdup(s);
     for (char *p = out; p && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
     return out;
 }
 
-/* Canonical headers block and signed-headers list. Repeated names are joined
- * with ',' in the order given, as the spec says. */
+/* Names the signer sets itself (from the signing time, the payload hash and
+ * the credentials); a caller passing one too would sign it twice. */
+static bool s_signer_owned(const char *lname)
+{
+    return !strcmp(lname, "x-amz-date") || !strcmp(lname, "x-amz-content-sha256") ||
+           !strcmp(lname, "x-amz-security-token") || !strcmp(lname, "authorization");
+}
+
+/* Lower-cased, trimmed copies of the caller's headers then the signer's,
+ * sorted by name; the sort is stable so repeats keep the order given, which
+ * the spec says their joined value must keep (get-header-value-order).
+ * Returns 0, -1 (OOM), -2 (no host), -3 (caller set a signer-owned header). */
+static int s_collect_headers(const struct dn_sigv4_request *req,
+                             const struct dn_sigv4_header *extra, size_t nextra,
+                             struct s_header *h)
+{
+    size_t total = req->nheaders + nextra;
+    bool have_host = false;
+    int rc = 0;
+    for (size_t i = 0; i < total; i++) {
+        bool own = i >= req->nheaders;
+        const struct dn_sigv4_header *src = own ? &extra[i - req->nheaders] : &req->headers[i];
+        h[i].name = s_lower(src->name);
+        h[i].value = s_trim_value(src->value);
+        if (!h[i].name || !h[i].value)
+            return -1;
+        if (!own && s_signer_owned(h[i].name))
+            rc = -3;
+        have_host |= !strcmp(h[i].name, "host");
+    }
+    for (size_t i = 1; i < total; i++)
+        for (size_t j = i; j > 0 && s_header_cmp(&h[j - 1], &h[j]) > 0; j--) {
+            struct s_header t = h[j];
+            h[j] = h[j - 1];
+            h[j - 1] = t;
+        }
+    return rc ? rc : have_host ? 0 : -2;
+}
+
+/* Canonical headers block ("name:value\n" each, repeats joined with ',')
+ * and the signed-headers list ("a;b;c"). Returns as s_collect_headers. */
 static int s_canonical_headers(const struct dn_sigv4_header *extra, size_t nextra,
                                const struct dn_sigv4_request *req, struct dn_strbuf *block,
                                struct dn_strbuf *signed_list)
 {
-    size_t total = req->nheaders + nextra, n = 0;
-    struct s_header *h = calloc(total ? total : 1, sizeof(*h));
-    bool have_host = false;
-    int rc = 0;
+    size_t n = req->nheaders + nextra;
+    struct s_header *h = calloc(n, sizeof(*h));
     if (!h)
         return -1;
-    for (size_t i = 0; i < total; i++) {
-        const struct dn_sigv4_header *src = i < req->nheaders ? &req->headers[i] : &extra[i - req->nheaders];
-        h[n].name = s_lower(src->name);
-        h[n].value = s_trim_value(src->value);
-        if (!h[n].name || !h[n].value)
-            rc = -1;
-        else if (!strcmp(h[n].name, "host"))
-            have_host = true;
-        n++;
-    }
-    if (!rc && !have_host)
-        rc = -2;
-    if (!rc) {
-        /* Stable order for equal names keeps the given order of repeats. */
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = i; j > 0 && s_header_cmp(&h[j - 1], &h[j]) > 0; j--) {
-                struct s_header t = h[j];
-                h[j] = h[j - 1];
-                h[j - 1] = t;
-            }
-        for (size_t i = 0; i < n; i++) {
-            bool repeat = i && !strcmp(h[i].name, h[i - 1].name);
-            if (repeat) {
-                dn_strbuf_addf(block, ",%s", h[i].value);
-                continue;
-            }
-            if (i)
-                dn_strbuf_addc(block, '\n');
-            dn_strbuf_addf(block, "%s:%s", h[i].name, h[i].value);
-            dn_strbuf_addf(signed_list, "%s%s", i ? ";" : "", h[i].name);
+    int rc = s_collect_headers(req, extra, nextra, h);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (i && !strcmp(h[i].name, h[i - 1].name)) {
+            dn_strbuf_addf(block, ",%s", h[i].value);
+            continue;
         }
-        dn_strbuf_addc(block, '\n');
+        dn_strbuf_addf(block, "%s%s:%s", i ? "\n" : "", h[i].name, h[i].value);
+        dn_strbuf_addf(signed_list, "%s%s", i ? ";" : "", h[i].name);
     }
+    dn_strbuf_addc(block, '\n');
     for (size_t i = 0; i < n; i++) {
         free(h[i].name);
         free(h[i].value);
@@ -328,6 +367,10 @@ int dn_sigv4_canonical_request(const struct dn_sigv4_request *req, const char *a
     int rc = 0;
     if (hrc == -2)
         rc = dn_err_set(err, DN_ERR_INTERNAL, "SigV4: request has no host header");
+    else if (hrc == -3)
+        rc = dn_err_set(err, DN_ERR_INTERNAL,
+                        "SigV4: caller passed a header the signer sets (x-amz-date, "
+                        "x-amz-content-sha256, x-amz-security-token, authorization)");
     else if (hrc || b.oom || headers.oom || list.oom)
         rc = dn_err_set(err, DN_ERR_INTERNAL, "SigV4: out of memory");
     if (!rc) {
@@ -400,10 +443,15 @@ int dn_sigv4_sign(const struct dn_sigv4_request *req, const struct dn_creds *cre
     dn_sigv4_signing_key(creds->secret_access_key, date8, req->region, req->service, key);
     s_hmac(key, 32, sts, sig);
     s_to_hex(sig, 32, sig_hex);
-    snprintf(out->authorization, sizeof(out->authorization),
-             "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
-             creds->access_key_id, date8, req->region, req->service, signed_headers, sig_hex);
     OPENSSL_cleanse(key, sizeof(key));
+    int n = snprintf(out->authorization, sizeof(out->authorization),
+                     "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+                     "Signature=%s",
+                     creds->access_key_id, date8, req->region, req->service, signed_headers,
+                     sig_hex);
+    if (n < 0 || (size_t)n >= sizeof(out->authorization))
+        rc = dn_err_set(err, DN_ERR_INTERNAL, "SigV4: Authorization header longer than %zu bytes",
+                        sizeof(out->authorization) - 1);
 cleanup:
     free(canonical);
     free(signed_headers);
