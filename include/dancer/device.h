@@ -59,6 +59,21 @@ int dn_dev_download(void *dst_host, const void *src_dev, size_t bytes,
 int dn_dev_memset(void *dst_dev, int value, size_t bytes, struct dn_stream *stream,
                   struct dn_err *err);
 
+/* A 2-D copy: `rows` rows of `width_bytes` bytes, between any two of host
+ * and device memory (unified addressing tells which), asynchronous on
+ * `stream` (synchronous for pageable host memory). Pitches in bytes. */
+int dn_dev_copy_2d(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                   size_t width_bytes, size_t rows, struct dn_stream *stream, struct dn_err *err);
+
+/* FFmpeg's CUDA device for hardware decode: a new reference (the caller
+ * unrefs it) to an AVHWDeviceContext on the primary context our runtime
+ * uses, whose NVDEC post-processing and copies run on `stream`, so frames
+ * are ordered with our own work on that stream. Errors: DN_ERR_UNSUPPORTED
+ * (no CUDA in this build, no driver, FFmpeg without CUDA), DN_ERR_INTERNAL. */
+struct AVBufferRef;
+int dn_device_av_hwdevice_new(struct dn_stream *stream, struct AVBufferRef **out,
+                              struct dn_err *err);
+
 /* Page-locked host memory (plain malloc in a CPU-only build). */
 int dn_host_alloc(void **ptr, size_t bytes, struct dn_err *err);
 void dn_host_free(void **ptr);

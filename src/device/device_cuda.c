@@ -50,7 +50,12 @@ static void s_probe(void)
     if (rc == cudaSuccess)
         rc = cudaSetDevice(0);
     /* Create the primary context now, so that FFmpeg's CUDA hwaccel (which
-     * retains the primary context) and our kernels share one context. */
+     * retains the primary context) and our kernels share one context.
+     * FFmpeg (5.1 hwcontext_cuda.c) refuses an active primary context whose
+     * flags are not CU_CTX_SCHED_BLOCKING_SYNC, so set those first; blocking
+     * waits also leave the CPU to decode and network threads. */
+    if (rc == cudaSuccess)
+        rc = cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync);
     if (rc == cudaSuccess)
         rc = cudaFree(NULL);
     if (rc != cudaSuccess) {
@@ -136,6 +141,14 @@ int dn_dev_download(void *dst, const void *src, size_t bytes, struct dn_stream *
 int dn_dev_memset(void *dst, int value, size_t bytes, struct dn_stream *s, struct dn_err *err)
 {
     return DN_CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, (cudaStream_t)s), err);
+}
+
+int dn_dev_copy_2d(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                   size_t width_bytes, size_t rows, struct dn_stream *s, struct dn_err *err)
+{
+    return DN_CUDA_CHECK(cudaMemcpy2DAsync(dst, dst_pitch, src, src_pitch, width_bytes, rows,
+                                           cudaMemcpyDefault, (cudaStream_t)s),
+                         err);
 }
 
 int dn_host_alloc(void **ptr, size_t bytes, struct dn_err *err)

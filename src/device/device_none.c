@@ -78,6 +78,21 @@ int dn_dev_memset(void *dst, int value, size_t bytes, struct dn_stream *s, struc
     return s_no_gpu(err);
 }
 
+int dn_dev_copy_2d(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
+                   size_t width_bytes, size_t rows, struct dn_stream *s, struct dn_err *err)
+{
+    (void)dst, (void)dst_pitch, (void)src, (void)src_pitch, (void)width_bytes, (void)rows, (void)s;
+    return s_no_gpu(err);
+}
+
+int dn_device_av_hwdevice_new(struct dn_stream *stream, struct AVBufferRef **out,
+                              struct dn_err *err)
+{
+    (void)stream;
+    *out = NULL;
+    return dn_err_set(err, DN_ERR_UNSUPPORTED, "this build has no CUDA support");
+}
+
 int dn_host_alloc(void **ptr, size_t bytes, struct dn_err *err)
 {
     *ptr = malloc(bytes ? bytes : 1);
