@@ -73,6 +73,18 @@ struct dn_config {
     int http_connect_timeout_ms;
     int http_timeout_ms;
 
+    /* media: limits, block cache, decode */
+    int max_width, max_height;  /* px of the stored frame */
+    int max_duration_s;
+    int max_object_mb;          /* MiB */
+    int s3_block_bytes;
+    int s3_cache_blocks;
+    int s3_whole_object_bytes;
+    bool s3_read_ahead;
+    int analysis_fps;           /* 0: every frame */
+    int max_corrupt_pct;
+    int decode_threads;         /* 0: one per core */
+
     /* enum dn_config_source of each setting, indexed like dn_config_setting() */
     unsigned char sources[DN_CFG_MAX_SETTINGS];
 };

@@ -88,6 +88,22 @@ static const struct s_setting s_settings[] = {
         "TCP+TLS connect timeout per attempt"),
     INT(http_timeout_ms, "DANCER_HTTP_TIMEOUT_MS", "60000", 1000, 3600000,
         "whole-request timeout per attempt (long polls add their wait time)"),
+    INT(max_width, "DANCER_MAX_WIDTH", "4096", 16, 16384, "widest stored video frame accepted, px"),
+    INT(max_height, "DANCER_MAX_HEIGHT", "4096", 16, 16384, "tallest stored video frame accepted, px"),
+    INT(max_duration_s, "DANCER_MAX_DURATION_S", "600", 1, 86400, "longest video accepted, seconds"),
+    INT(max_object_mb, "DANCER_MAX_OBJECT_MB", "4096", 1, 1048576, "largest video object accepted, MiB"),
+    INT(s3_block_bytes, "DANCER_S3_BLOCK_BYTES", "8388608", 65536, 268435456,
+        "bytes per ranged GET / cache block when streaming a video"),
+    INT(s3_cache_blocks, "DANCER_S3_CACHE_BLOCKS", "4", 1, 64,
+        "cache blocks kept per video (memory: blocks x block bytes)"),
+    INT(s3_whole_object_bytes, "DANCER_S3_WHOLE_OBJECT_BYTES", "33554432", 0, 1073741824,
+        "videos up to this size are fetched whole in one GET"),
+    BOOL(s3_read_ahead, "DANCER_S3_READ_AHEAD", "true", "fetch the next block while demuxing the current one"),
+    INT(analysis_fps, "DANCER_ANALYSIS_FPS", "60", 0, 1000,
+        "frames per second analysed; faster videos are sub-sampled (0: every frame)"),
+    INT(max_corrupt_pct, "DANCER_MAX_CORRUPT_PCT", "5", 0, 100,
+        "share of corrupt packets (percent) past which a video fails"),
+    INT(decode_threads, "DANCER_DECODE_THREADS", "0", 0, 64, "CPU decode threads per video (0: one per core)"),
 };
 
 #define S_COUNT (sizeof(s_settings) / sizeof(s_settings[0]))
