@@ -63,6 +63,7 @@ struct dn_config {
     char aws_container_credentials_full_uri[DN_CFG_URL];
     char aws_container_authorization_token[4096];
     char aws_container_authorization_token_file[DN_CFG_URL];
+    char container_credentials_endpoint[DN_CFG_URL]; /* base for ..._RELATIVE_URI */
 
     /* dancer */
     int log_format; /* enum dn_log_format */

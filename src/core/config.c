@@ -78,6 +78,8 @@ static const struct s_setting s_settings[] = {
            "Authorization header for the container credentials URL"),
     STR(aws_container_authorization_token_file, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "",
         "file holding that header (EKS Pod Identity)"),
+    STR(container_credentials_endpoint, "DANCER_CONTAINER_CREDENTIALS_ENDPOINT", "http://169.254.170.2",
+        "where AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is fetched (the ECS agent; tests use a local server)"),
 
     ENUM(log_format, "DANCER_LOG_FORMAT", "json", "json|text", "log lines on stderr"),
     ENUM(log_level, "DANCER_LOG_LEVEL", "info", "debug|info|warn|error", "minimum level logged"),
