@@ -9,8 +9,21 @@
  * Input is the request as it will go on the wire: the path already
  * URI-encoded once (dn_sigv4_uri_encode), the query string as sent. For S3
  * (s3_rules) the path is signed exactly as sent; for every other service it
- * is normalised (dot segments removed) and URI-encoded a second time, as the
- * spec requires.
+ * is normalised (dot segments removed, repeated slashes collapsed) and
+ * URI-encoded a second time, as the spec requires.
+ *
+ * The wire path of an S3 object is "/" + dn_sigv4_uri_encode(key, true)
+ * (after "/bucket" for path-style): RFC 3986 unreserved characters and '/'
+ * kept, every other byte of the UTF-8 key %XX. That is byte for byte what
+ * botocore sends (its serializer quotes keys with safe='/~'), so dancer's
+ * requests sign and address objects exactly as the AWS CLI's do; keys with
+ * "./", "../" or "//" stay as they are. Query values are encoded the same
+ * way with keep_slash false. The host header must be what goes on the wire,
+ * port included when it is not the scheme's default ("127.0.0.1:4566").
+ *
+ * Checked by tests/aws/test_sigv4_suite.c (the published AWS test suite,
+ * stage by stage) and tests/aws/sigv4_botocore_diff.py (botocore's signer
+ * over generated S3 and SQS requests).
  */
 #ifndef DANCER_SIGV4_H
 #define DANCER_SIGV4_H
