@@ -1,0 +1,187 @@
+/* batch.c — the gait stage's batch buffers: packing tracks onto a uniform
+ * time grid, and running the time-series kernels (C twins on the CPU path,
+ * CUDA launchers on the GPU path) over every video at once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dancer/device.h"
+#include "gait_internal.h"
+
+/* BlazePose index of each kernel point (enum dn_gk_point). */
+static const int s_point_landmark[DN_GK_POINTS] = {
+    DN_LM_NOSE, DN_LM_LEFT_EAR, DN_LM_RIGHT_EAR, DN_LM_LEFT_SHOULDER, DN_LM_RIGHT_SHOULDER,
+    DN_LM_LEFT_HIP, DN_LM_RIGHT_HIP, DN_LM_LEFT_KNEE, DN_LM_RIGHT_KNEE, DN_LM_LEFT_ANKLE,
+    DN_LM_RIGHT_ANKLE, DN_LM_LEFT_HEEL, DN_LM_RIGHT_HEEL, DN_LM_LEFT_FOOT_INDEX,
+    DN_LM_RIGHT_FOOT_INDEX,
+};
+
+#define S_NV ((size_t)b->V)
+#define S_NT ((size_t)b->V * b->T)
+#define S_SIZES(X)                                                          \
+    X(x, float, S_NT * DN_GK_CHANNELS) X(vis, float, S_NT * DN_GK_POINTS)    \
+    X(dir, float, S_NT) X(sig, float, S_NT * DN_GK_SIGNALS)                  \
+    X(where, float, S_NT * DN_GK_SIGNALS) X(value, float, S_NT * DN_GK_SIGNALS) \
+    X(kind, signed char, S_NT * DN_GK_SIGNALS)                               \
+    X(params, struct dn_gait_filter_params, S_NV) X(len, int, S_NV)
+
+int dn_gait_grid_len(const struct dn_track *t)
+{
+    if (t->n_frames == 0)
+        return 0;
+    double span = t->frames[t->n_frames - 1].time_s - t->frames[0].time_s;
+    return (int)lround(span * t->fps) + 1;
+}
+
+double dn_gait_cutoff(const struct dn_gait_options *o, double fps)
+{
+    /* Keep the cutoff well below Nyquist at low frame rates: at 15 fps a
+     * 6 Hz cutoff would leave almost no attenuation before 7.5 Hz. */
+    double cap = 0.3 * fps;
+    return o->cutoff_hz < cap ? o->cutoff_hz : cap;
+}
+
+int dn_gait_batch_new(struct dn_gait_batch **out, int V, int T, bool gpu, struct dn_err *err)
+{
+    int rc = 0;
+    struct dn_gait_batch *b = calloc(1, sizeof(*b));
+    *out = NULL;
+    if (!b)
+        return dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
+    b->V = V;
+    b->T = T > 3 ? T : 3;
+    b->gpu = gpu;
+#define S_HOST(name, type, n) \
+    if (!rc) rc = dn_host_alloc((void **)&b->name, (n) * sizeof(type), err);
+    S_SIZES(S_HOST)
+#undef S_HOST
+    if (!rc && gpu)
+        rc = dn_stream_new(&b->stream, err);
+#define S_DEV(name, type, n) \
+    if (!rc && gpu) rc = dn_dev_alloc((void **)&b->dev.name, (n) * sizeof(type), err);
+    S_SIZES(S_DEV)
+#undef S_DEV
+    if (rc)
+        goto on_error;
+    *out = b;
+    return 0;
+on_error:
+    dn_gait_batch_destroy(b);
+    return rc;
+}
+
+void dn_gait_batch_destroy(struct dn_gait_batch *b)
+{
+    if (!b)
+        return;
+#define S_FREE(name, type, n) dn_host_free((void **)&b->name); dn_dev_free((void **)&b->dev.name);
+    S_SIZES(S_FREE)
+#undef S_FREE
+    dn_stream_destroy(b->stream);
+    free(b);
+}
+
+/* Visibility of one landmark sample as the filter should see it: 0 when the
+ * frame has no pose, the landmark is outside the frame, or its presence is
+ * low (MediaPipe's presence = "inside the image"). */
+static float s_sample_vis(const struct dn_track *t, const struct dn_track_frame *f, int lm,
+                          const struct dn_gait_options *o)
+{
+    const struct dn_landmark *l = &f->image[lm];
+    float margin = 0.02f * (float)(t->width > t->height ? t->width : t->height);
+    if (!f->valid || l->presence < o->min_presence || !isfinite(l->x) || !isfinite(l->y))
+        return 0.0f;
+    if (l->x < -margin || l->y < -margin || l->x > t->width + margin || l->y > t->height + margin)
+        return 0.0f;
+    return l->visibility;
+}
+
+/* Writes grid sample i from frame a, or from frames a and a + 1 weighted
+ * (1 - w, w): a landmark is interpolated only when both samples exist. */
+static void s_pack_sample(const struct dn_track *t, const struct dn_gait_options *o, int a,
+                          double w, float *x, float *vis)
+{
+    const struct dn_track_frame *fa = &t->frames[a], *fb = w > 0 ? &t->frames[a + 1] : fa;
+    for (int k = 0; k < DN_GK_POINTS; k++) {
+        int lm = s_point_landmark[k];
+        float va = s_sample_vis(t, fa, lm, o), vb = s_sample_vis(t, fb, lm, o);
+        float v = va < vb ? va : vb;
+        vis[k] = v;
+        x[2 * k] = v > 0 ? (float)((1 - w) * fa->image[lm].x + w * fb->image[lm].x) : NAN;
+        x[2 * k + 1] = v > 0 ? (float)((1 - w) * fa->image[lm].y + w * fb->image[lm].y) : NAN;
+    }
+}
+
+void dn_gait_batch_pack(struct dn_gait_batch *b, int v, const struct dn_track *t,
+                        const struct dn_gait_options *o, int len)
+{
+    float *x = b->x + (size_t)v * b->T * DN_GK_CHANNELS, *vis = b->vis + (size_t)v * b->T * DN_GK_POINTS;
+    double t0 = t->n_frames ? t->frames[0].time_s : 0, eps = 0.25 / t->fps;
+    size_t a = 0;
+    for (int i = 0; i < b->T; i++) {
+        float *xi = x + (size_t)i * DN_GK_CHANNELS, *vi = vis + (size_t)i * DN_GK_POINTS;
+        for (int c = 0; c < DN_GK_CHANNELS; c++)
+            xi[c] = NAN;
+        memset(vi, 0, DN_GK_POINTS * sizeof(*vi));
+        if (i >= len)
+            continue;
+        /* frame a: the last frame at or before the grid time (within eps) */
+        double tg = t0 + i / t->fps;
+        while (a + 1 < t->n_frames && t->frames[a + 1].time_s <= tg + eps)
+            a++;
+        double ta = t->frames[a].time_s;
+        if (fabs(ta - tg) <= eps)
+            s_pack_sample(t, o, (int)a, 0.0, xi, vi);
+        else if (a + 1 < t->n_frames && t->frames[a + 1].time_s - ta <= 2.5 / t->fps)
+            s_pack_sample(t, o, (int)a, (tg - ta) / (t->frames[a + 1].time_s - ta), xi, vi);
+        /* else: a dropped stretch of frames, left missing for the gap filler */
+    }
+    struct dn_gait_filter_params *p = &b->params[v];
+    memset(p, 0, sizeof(*p));
+    p->len = len;
+    p->max_gap = (int)floor(o->max_gap_s * t->fps);
+    p->min_seg = (int)ceil(0.5 * t->fps);
+    p->min_vis = o->min_visibility;
+    p->hampel_k = o->hampel_k;
+    dn_gait_butter2(dn_gait_cutoff(o, t->fps), t->fps, p->b, p->a);
+    b->len[v] = len;
+}
+
+int dn_gait_batch_filter(struct dn_gait_batch *b, struct dn_err *err)
+{
+    size_t nx = S_NT * DN_GK_CHANNELS * sizeof(float);
+    if (!b->gpu) {
+        dn_gait_filter_ref(b->x, b->vis, b->params, b->V, b->T, DN_GK_CHANNELS);
+        return 0;
+    }
+    if (dn_dev_upload(b->dev.x, b->x, nx, b->stream, err) ||
+        dn_dev_upload(b->dev.vis, b->vis, S_NT * DN_GK_POINTS * sizeof(float), b->stream, err) ||
+        dn_dev_upload(b->dev.params, b->params, S_NV * sizeof(*b->params), b->stream, err) ||
+        dn_dev_upload(b->dev.len, b->len, S_NV * sizeof(int), b->stream, err) ||
+        dn_gait_filter_gpu(b->dev.x, b->dev.vis, b->dev.params, b->V, b->T, DN_GK_CHANNELS,
+                           b->stream, err) ||
+        dn_dev_download(b->x, b->dev.x, nx, b->stream, err))
+        return dn_err_code(err);
+    return dn_stream_sync(b->stream, err);
+}
+
+int dn_gait_batch_signals(struct dn_gait_batch *b, struct dn_err *err)
+{
+    size_t ns = S_NT * DN_GK_SIGNALS;
+    if (!b->gpu) {
+        dn_gait_kinematics_ref(b->sig, b->x, b->dir, b->V, b->T, DN_GK_CHANNELS);
+        dn_gait_extrema_ref(b->kind, b->where, b->value, b->sig, b->len, b->V, DN_GK_SIGNALS, b->T);
+        return 0;
+    }
+    /* The filtered x is still on the device from dn_gait_batch_filter. */
+    if (dn_dev_upload(b->dev.dir, b->dir, S_NT * sizeof(float), b->stream, err) ||
+        dn_gait_kinematics_gpu(b->dev.sig, b->dev.x, b->dev.dir, b->V, b->T, DN_GK_CHANNELS,
+                               b->stream, err) ||
+        dn_gait_extrema_gpu(b->dev.kind, b->dev.where, b->dev.value, b->dev.sig, b->dev.len, b->V,
+                            DN_GK_SIGNALS, b->T, b->stream, err) ||
+        dn_dev_download(b->sig, b->dev.sig, ns * sizeof(float), b->stream, err) ||
+        dn_dev_download(b->kind, b->dev.kind, ns, b->stream, err) ||
+        dn_dev_download(b->where, b->dev.where, ns * sizeof(float), b->stream, err) ||
+        dn_dev_download(b->value, b->dev.value, ns * sizeof(float), b->stream, err))
+        return dn_err_code(err);
+    return dn_stream_sync(b->stream, err);
+}

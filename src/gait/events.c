@@ -1,0 +1,264 @@
+/* events.c — heel strikes and toe offs per foot, from the kernels' signals
+ * and extremum candidates.
+ *
+ * Side view (Zeni, Richards & Higginson 2008, Gait & Posture 27:710-714):
+ * heel strike is the instant the heel is furthest ahead of the pelvis, toe
+ * off the instant the toe is furthest behind it, both along the walking
+ * direction. The pelvis is the midpoint of the hip landmarks; a constant
+ * offset of those landmarks from the true hip joints (BlazePose places them
+ * above and lateral to the joint centres) shifts the signals, not the times
+ * of their extrema. Peaks are interpolated to sub-frame precision by the
+ * extrema kernel. Extrema count when their prominence is a sizable fraction
+ * of the leg length, so small wobbles of a noisy track are not events.
+ *
+ * Front/back view (no walking direction in the image plane): with a static
+ * camera the stance foot does not move in the image, whatever the view, so
+ * a foot's image speed is near zero in stance and peaks in swing (the
+ * foot-velocity idea of O'Connor et al. 2007, Gait & Posture 25:469-474,
+ * applied to image coordinates). Each swing peak of the heel speed marks a
+ * swing phase, the slowest sample between two swings the middle of a
+ * stance; toe off and heel strike are where the toe and heel speeds rise
+ * above S_STILL_FRAC of the swing peak on the way out of the stances around
+ * it (s_front_foot), with linear sub-frame interpolation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gait_internal.h"
+
+/* Minimum prominence of a Zeni extremum, leg lengths (typical: 0.6-1.0). */
+#define S_ZENI_PROMINENCE 0.15
+/* Same-foot events closer than this cannot both be real (300 steps/min). */
+#define S_MIN_SEPARATION_S 0.4
+/* Front/back: a swing peak must reach this share of the bout's 90th
+ * percentile of heel speed; a foot is still below S_STILL_FRAC of its swing
+ * peak. The low-pass filter rounds the corners where the speed leaves or
+ * reaches zero, so no threshold is unbiased for every speed profile; this
+ * one is checked against the synthetic walker's exact events
+ * (tests/gait/walker_accuracy.py). */
+#define S_SWING_PEAK_FRAC 0.4
+#define S_STILL_FRAC 0.1
+
+struct s_cand {
+    double where; /* fractional sample */
+    double value;
+    double prominence;
+};
+
+int dn_gait_add_event(struct dn_gait_video *v, const struct dn_gait_event *e, struct dn_err *err)
+{
+    struct dn_gait_result *r = v->res;
+    if (r->n_events == v->cap_events) {
+        size_t cap = v->cap_events ? 2 * v->cap_events : 64;
+        struct dn_gait_event *ne = realloc(r->events, cap * sizeof(*ne));
+        if (!ne)
+            return dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
+        r->events = ne;
+        v->cap_events = cap;
+    }
+    r->events[r->n_events++] = *e;
+    return 0;
+}
+
+/* Prominence of the extremum at sample t of s within [lo, hi): how far it
+ * stands above (sign +1) or below (-1) the higher of the two lowest points
+ * reached before meeting a more extreme sample or a gap on either side. */
+static double s_prominence(const float *s, int lo, int hi, int t, int sign)
+{
+    double peak = sign * s[t], base[2] = {peak, peak};
+    for (int d = 0; d < 2; d++) {
+        int step = d ? 1 : -1;
+        for (int j = t + step; j >= lo && j < hi && isfinite(s[j]); j += step) {
+            double y = sign * s[j];
+            if (y > peak)
+                break;
+            if (y < base[d])
+                base[d] = y;
+        }
+    }
+    return peak - (base[0] > base[1] ? base[0] : base[1]);
+}
+
+static int s_by_prominence(const void *a, const void *b)
+{
+    double x = ((const struct s_cand *)a)->prominence, y = ((const struct s_cand *)b)->prominence;
+    return (x < y) - (x > y);
+}
+
+static int s_by_time(const void *a, const void *b)
+{
+    double x = ((const struct s_cand *)a)->where, y = ((const struct s_cand *)b)->where;
+    return (x > y) - (x < y);
+}
+
+/* Extrema of signal sg (kind sign) in [lo, hi) with prominence >= min_prom,
+ * thinned to one per min_sep samples (most prominent first), in time order.
+ * c has room for hi - lo entries. Returns the count. */
+static int s_candidates(const struct dn_gait_video *v, int sg, int sign, int lo, int hi,
+                        double min_prom, double min_sep, struct s_cand *c)
+{
+    const float *s = dn_gv_sig(v, sg);
+    const signed char *kind = v->kind + (long)sg * v->T;
+    int n = 0, kept = 0;
+    for (int t = lo; t < hi; t++) {
+        if (kind[t] != sign)
+            continue;
+        double p = s_prominence(s, lo, hi, t, sign);
+        if (p >= min_prom)
+            c[n++] = (struct s_cand){v->where[(long)sg * v->T + t], v->value[(long)sg * v->T + t], p};
+    }
+    qsort(c, (size_t)n, sizeof(*c), s_by_prominence);
+    for (int i = 0; i < n; i++) {
+        bool clash = false;
+        for (int j = 0; j < kept && !clash; j++)
+            clash = fabs(c[j].where - c[i].where) < min_sep;
+        if (!clash)
+            c[kept++] = c[i];
+    }
+    qsort(c, (size_t)kept, sizeof(*c), s_by_time);
+    return kept;
+}
+
+/* Mean pre-filter visibility of the landmarks behind an event at sample i:
+ * low when the landmark was occluded or the sample was gap-filled. */
+static float s_visibility(const struct dn_gait_video *v, double where, int foot_point, int side)
+{
+    int i = (int)lround(where);
+    i = i < 0 ? 0 : i >= v->len ? v->len - 1 : i;
+    const float *vis = v->vis + (long)i * DN_GK_POINTS;
+    return (vis[foot_point + side] + vis[DN_GK_HIP_L] + vis[DN_GK_HIP_R]) / 3.0f;
+}
+
+static int s_emit(struct dn_gait_video *v, double where, int side, int type, double conf, int bout,
+                  struct dn_err *err)
+{
+    struct dn_gait_event e = {
+        .time_s = dn_gv_time(v, where), .frame = where, .side = side, .type = type,
+        .confidence = (float)(conf < 0 ? 0 : conf > 1 ? 1 : conf), .bout = bout};
+    return dn_gait_add_event(v, &e, err);
+}
+
+/* Side view, one bout [lo, hi): Zeni events for both feet. */
+static int s_side_events(struct dn_gait_video *v, int bout, int lo, int hi, struct s_cand *c,
+                         double leg, struct dn_err *err)
+{
+    int rc = 0;
+    double min_sep = S_MIN_SEPARATION_S * v->fps;
+    for (int side = 0; side < 2 && !rc; side++) {
+        for (int type = 0; type < 2 && !rc; type++) {
+            int sg = type == DN_GAIT_HEEL_STRIKE ? DN_GK_HEEL_REL_L : DN_GK_TOE_REL_L;
+            int sign = type == DN_GAIT_HEEL_STRIKE ? 1 : -1;
+            int point = type == DN_GAIT_HEEL_STRIKE ? DN_GK_HEEL_L : DN_GK_TOE_L;
+            int n = s_candidates(v, sg + side, sign, lo, hi, S_ZENI_PROMINENCE * leg, min_sep, c);
+            for (int i = 0; i < n && !rc; i++) {
+                double conf = fmin(1.0, c[i].prominence / (0.5 * leg)) *
+                              s_visibility(v, c[i].where, point, side);
+                rc = s_emit(v, c[i].where, side, type, conf, bout, err);
+            }
+        }
+    }
+    return rc;
+}
+
+/* 90th percentile of finite s[lo..hi); scratch has room for hi - lo. */
+static double s_p90(const float *s, int lo, int hi, struct s_cand *scratch)
+{
+    int n = 0;
+    for (int t = lo; t < hi; t++)
+        if (isfinite(s[t]))
+            scratch[n++].prominence = s[t];
+    if (n == 0)
+        return NAN;
+    qsort(scratch, (size_t)n, sizeof(*scratch), s_by_prominence); /* descending */
+    return scratch[n / 10].prominence;
+}
+
+/* Walking from t0 toward t1 (either direction) through samples at or below
+ * thr, the point where s first rises above thr, as a fractional sample
+ * (linear interpolation); NaN if s[t0] is above thr, data are missing, or
+ * no rise happens before t1. */
+static double s_rise(const float *s, int t0, int t1, double thr)
+{
+    int step = t1 > t0 ? 1 : -1;
+    if (!(s[t0] <= thr))
+        return NAN;
+    for (int t = t0 + step; t != t1 + step; t += step) {
+        if (!isfinite(s[t]))
+            return NAN;
+        if (s[t] > thr)
+            return (t - step) + step * (thr - s[t - step]) / (s[t] - s[t - step]);
+    }
+    return NAN;
+}
+
+/* Index of the smallest heel + toe speed in [a, b]: the middle of a stance. */
+static int s_stance_centre(const float *heel, const float *toe, int a, int b)
+{
+    int best = -1;
+    for (int t = a; t <= b; t++)
+        if (isfinite(heel[t]) && isfinite(toe[t]) &&
+            (best < 0 || heel[t] + toe[t] < heel[best] + toe[best]))
+            best = t;
+    return best;
+}
+
+/* Front/back view, one bout [lo, hi), one foot. Swing phases are the heel
+ * speed peaks; between two of them lies a stance, whose centre is the
+ * slowest sample. Toe off is where the toe speed leaves zero walking out of
+ * the previous stance, heel strike where the heel speed does so walking
+ * back out of the next stance. Searching outward from the stance, never
+ * inward from the peak, ignores momentary mid-swing speed dips. */
+static int s_front_foot(struct dn_gait_video *v, int bout, int side, int lo, int hi,
+                        struct s_cand *c, struct dn_err *err)
+{
+    const float *heel = dn_gv_sig(v, DN_GK_HEEL_SPEED_L + side), *toe = dn_gv_sig(v, DN_GK_TOE_SPEED_L + side);
+    double p90 = s_p90(heel, lo, hi, c);
+    int rc = 0;
+    if (!isfinite(p90) || p90 <= 0)
+        return 0;
+    int n = s_candidates(v, DN_GK_HEEL_SPEED_L + side, 1, lo, hi, S_SWING_PEAK_FRAC * p90,
+                         S_MIN_SEPARATION_S * v->fps, c);
+    for (int i = 0; i < n && !rc; i++) {
+        int t = (int)lround(c[i].where), toe_peak = t;
+        int prev = i > 0 ? (int)lround(c[i - 1].where) : lo, next = i + 1 < n ? (int)lround(c[i + 1].where) : hi - 1;
+        for (int j = t - 3; j <= t + 3; j++)
+            if (j >= lo && j < hi && isfinite(toe[j]) && toe[j] > toe[toe_peak])
+                toe_peak = j;
+        int c0 = s_stance_centre(heel, toe, prev, t), c1 = s_stance_centre(heel, toe, t, next);
+        double to = c0 >= 0 ? s_rise(toe, c0, toe_peak, S_STILL_FRAC * toe[toe_peak]) : NAN;
+        double hs = c1 >= 0 ? s_rise(heel, c1, t, S_STILL_FRAC * c[i].value) : NAN;
+        double conf = fmin(1.0, c[i].prominence / p90);
+        if (isfinite(to))
+            rc = s_emit(v, to, side, DN_GAIT_TOE_OFF, conf * s_visibility(v, to, DN_GK_TOE_L, side), bout, err);
+        if (!rc && isfinite(hs))
+            rc = s_emit(v, hs, side, DN_GAIT_HEEL_STRIKE, conf * s_visibility(v, hs, DN_GK_HEEL_L, side), bout, err);
+    }
+    return rc;
+}
+
+static int s_event_time_order(const void *a, const void *b)
+{
+    double x = ((const struct dn_gait_event *)a)->time_s, y = ((const struct dn_gait_event *)b)->time_s;
+    return (x > y) - (x < y);
+}
+
+int dn_gait_find_events(struct dn_gait_video *v, struct dn_err *err)
+{
+    struct dn_gait_result *r = v->res;
+    int rc = 0;
+    struct s_cand *c = malloc((size_t)(v->len > 0 ? v->len : 1) * sizeof(*c));
+    if (!c)
+        return dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
+    for (size_t b = 0; b < r->n_bouts && !rc; b++) {
+        int lo = (int)lround((r->bouts[b].start_s - v->t0) * v->fps);
+        int hi = (int)lround((r->bouts[b].end_s - v->t0) * v->fps) + 1;
+        if (r->bouts[b].view == DN_GAIT_VIEW_SIDE)
+            rc = s_side_events(v, (int)b, lo, hi, c, v->leg_px_side, err);
+        else
+            for (int side = 0; side < 2 && !rc; side++)
+                rc = s_front_foot(v, (int)b, side, lo, hi, c, err);
+    }
+    free(c);
+    if (!rc && r->n_events > 1)
+        qsort(r->events, r->n_events, sizeof(*r->events), s_event_time_order);
+    return rc;
+}

@@ -1,0 +1,414 @@
+/* params.c — strides and steps from the events, then the spatiotemporal
+ * parameters, joint-angle cycles, symmetry, scale and quality.
+ *
+ * A complete stride of foot S runs from one heel strike of S to the next and
+ * contains, in this order, toe off of the other foot O, heel strike of O and
+ * toe off of S: HS_S < TO_O < HS_O < TO_S < HS_S'. Stance = TO_S - HS_S,
+ * double support = (TO_O - HS_S) + (TO_S - HS_O) (Perry & Burnfield, Gait
+ * Analysis, 2nd ed., ch. 1). A step is a pair of consecutive heel strikes of
+ * opposite feet and belongs to the foot that strikes second. Step length is
+ * the distance between the heels at their own strikes, along the walking
+ * direction, in leg lengths (Hof 1996, Gait & Posture 4:222-223: scaling gait
+ * data to body size); metres only through an explicit scale. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gait_internal.h"
+
+/* Plausible stride and step times (60-240 steps/min). */
+#define S_STRIDE_MIN_S 0.5
+#define S_STRIDE_MAX_S 2.5
+#define S_STEP_MIN_S 0.25
+#define S_STEP_MAX_S 1.25
+/* Strides for a confident mean (Lord et al. 2011 recommend >= 6 per foot
+ * for temporal means; we count both feet). */
+#define S_STRIDES_FOR_FULL_CONFIDENCE 6.0
+
+/* Per-side value lists, one per parameter. */
+struct s_values {
+    double *v[DN_GP_COUNT][2];
+    int n[DN_GP_COUNT][2];
+};
+
+struct s_stride {
+    int side, bout;
+    double hs, to_o, hs_o, to_s, hs_next; /* fractional samples */
+};
+
+static void s_push(struct s_values *vals, int p, int side, double x)
+{
+    if (isfinite(x))
+        vals->v[p][side][vals->n[p][side]++] = x;
+}
+
+/* Events of one bout, foot and type, in time order, into out; returns count. */
+static int s_select(const struct dn_gait_result *r, int bout, int side, int type, const struct dn_gait_event **out)
+{
+    int n = 0;
+    for (size_t i = 0; i < r->n_events; i++) {
+        const struct dn_gait_event *e = &r->events[i];
+        if (e->bout == bout && e->side == side && e->type == type)
+            out[n++] = e;
+    }
+    return n;
+}
+
+/* The only event of (side, type) strictly inside (a, b), or NaN when there
+ * is none or more than one (a missed or spurious event: not a clean stride). */
+static double s_only_between(const struct dn_gait_result *r, int bout, int side, int type, double a, double b)
+{
+    double found = NAN;
+    int n = 0;
+    for (size_t i = 0; i < r->n_events; i++) {
+        const struct dn_gait_event *e = &r->events[i];
+        if (e->bout == bout && e->side == side && e->type == type && e->frame > a && e->frame < b)
+            found = e->frame, n++;
+    }
+    return n == 1 ? found : NAN;
+}
+
+/* Complete strides of every bout and foot, into st (room: n_events). */
+static int s_strides(const struct dn_gait_video *v, struct s_stride *st, const struct dn_gait_event **tmp)
+{
+    const struct dn_gait_result *r = v->res;
+    int n = 0;
+    for (size_t b = 0; b < r->n_bouts; b++)
+        for (int side = 0; side < 2; side++) {
+            int nh = s_select(r, (int)b, side, DN_GAIT_HEEL_STRIKE, tmp);
+            for (int i = 0; i + 1 < nh; i++) {
+                struct s_stride s = {side, (int)b, tmp[i]->frame, NAN, NAN, NAN, tmp[i + 1]->frame};
+                double dur = (s.hs_next - s.hs) / v->fps;
+                if (dur < S_STRIDE_MIN_S || dur > S_STRIDE_MAX_S)
+                    continue;
+                s.to_o = s_only_between(r, (int)b, !side, DN_GAIT_TOE_OFF, s.hs, s.hs_next);
+                s.hs_o = s_only_between(r, (int)b, !side, DN_GAIT_HEEL_STRIKE, s.hs, s.hs_next);
+                s.to_s = s_only_between(r, (int)b, side, DN_GAIT_TOE_OFF, s.hs, s.hs_next);
+                if (s.to_o < s.hs_o && s.hs_o < s.to_s) /* NaN fails every comparison */
+                    st[n++] = s;
+            }
+        }
+    return n;
+}
+
+static double s_heel_x(const struct dn_gait_video *v, int side, double where)
+{
+    return dn_gait_interp(v->x + 2 * (DN_GK_HEEL_L + side), DN_GK_CHANNELS, v->len, where);
+}
+
+/* Steps: consecutive heel strikes of opposite feet within a bout. */
+static void s_steps(const struct dn_gait_video *v, struct s_values *vals, bool lengths)
+{
+    const struct dn_gait_result *r = v->res;
+    const struct dn_gait_event *prev = NULL;
+    for (size_t i = 0; i < r->n_events; i++) {
+        const struct dn_gait_event *e = &r->events[i];
+        if (e->type != DN_GAIT_HEEL_STRIKE)
+            continue;
+        if (prev && prev->bout == e->bout && prev->side != e->side) {
+            double dt = e->time_s - prev->time_s;
+            if (dt >= S_STEP_MIN_S && dt <= S_STEP_MAX_S) {
+                s_push(vals, DN_GP_STEP_TIME, e->side, dt);
+                s_push(vals, DN_GP_CADENCE, e->side, 60.0 / dt);
+                const struct dn_gait_bout *b = &r->bouts[e->bout];
+                if (lengths && b->view == DN_GAIT_VIEW_SIDE && !b->treadmill)
+                    s_push(vals, DN_GP_STEP_LENGTH, e->side,
+                           fabs(s_heel_x(v, e->side, e->frame) - s_heel_x(v, prev->side, prev->frame)) /
+                               v->leg_px_side);
+            }
+        }
+        prev = e;
+    }
+}
+
+/* Range, max and min of signal sg over [a, b] (fractional samples). False
+ * when a sample is missing. */
+static bool s_range(const struct dn_gait_video *v, int sg, double a, double b, double *mx, double *mn)
+{
+    const float *s = dn_gv_sig(v, sg);
+    double ya = dn_gait_interp(s, 1, v->len, a), yb = dn_gait_interp(s, 1, v->len, b);
+    *mx = fmax(ya, yb);
+    *mn = fmin(ya, yb);
+    if (!isfinite(ya) || !isfinite(yb))
+        return false;
+    for (int t = (int)ceil(a); t <= (int)floor(b); t++) {
+        if (!isfinite(s[t]))
+            return false;
+        *mx = fmax(*mx, s[t]);
+        *mn = fmin(*mn, s[t]);
+    }
+    return true;
+}
+
+/* Accumulates the time-normalised angle curve of one stride (sums in
+ * mean[], squares in sd[]; finished by s_curves_finish). */
+static void s_curve_add(const struct dn_gait_video *v, struct dn_gait_curve *c, int sg, double a, double b)
+{
+    const float *s = dn_gv_sig(v, sg);
+    for (int p = 0; p < DN_GAIT_CURVE_POINTS; p++) {
+        double y = dn_gait_interp(s, 1, v->len, a + (b - a) * p / (DN_GAIT_CURVE_POINTS - 1));
+        c->mean[p] += (float)y;
+        c->sd[p] += (float)(y * y);
+    }
+    c->cycles++;
+}
+
+static void s_curve_finish(struct dn_gait_curve *c)
+{
+    for (int p = 0; p < DN_GAIT_CURVE_POINTS && c->cycles > 0; p++) {
+        double n = c->cycles, m = c->mean[p] / n, var = n > 1 ? (c->sd[p] - n * m * m) / (n - 1) : 0;
+        c->mean[p] = (float)m;
+        c->sd[p] = (float)sqrt(var > 0 ? var : 0);
+    }
+}
+
+/* Joint angles of one side-view stride: ROM and peaks, and the curves. */
+static void s_stride_angles(struct dn_gait_video *v, const struct s_stride *s, struct s_values *vals)
+{
+    double mx, mn;
+    if (s_range(v, DN_GK_KNEE_FLEX_L + s->side, s->hs, s->hs_next, &mx, &mn)) {
+        s_push(vals, DN_GP_KNEE_ROM, s->side, mx - mn);
+        s_push(vals, DN_GP_KNEE_PEAK, s->side, mx);
+        s_curve_add(v, &v->res->knee[s->side], DN_GK_KNEE_FLEX_L + s->side, s->hs, s->hs_next);
+    }
+    if (s_range(v, DN_GK_HIP_FLEX_L + s->side, s->hs, s->hs_next, &mx, &mn)) {
+        s_push(vals, DN_GP_HIP_ROM, s->side, mx - mn);
+        s_push(vals, DN_GP_HIP_PEAK_FLEX, s->side, mx);
+        s_push(vals, DN_GP_HIP_PEAK_EXT, s->side, -mn);
+        s_curve_add(v, &v->res->hip[s->side], DN_GK_HIP_FLEX_L + s->side, s->hs, s->hs_next);
+    }
+}
+
+static void s_stride_values(struct dn_gait_video *v, const struct s_stride *s, struct s_values *vals)
+{
+    const struct dn_gait_bout *b = &v->res->bouts[s->bout];
+    double T = s->hs_next - s->hs;
+    s_push(vals, DN_GP_STRIDE_TIME, s->side, T / v->fps);
+    s_push(vals, DN_GP_STANCE_PCT, s->side, 100 * (s->to_s - s->hs) / T);
+    s_push(vals, DN_GP_SWING_PCT, s->side, 100 * (s->hs_next - s->to_s) / T);
+    s_push(vals, DN_GP_DOUBLE_SUPPORT_PCT, s->side, 100 * ((s->to_o - s->hs) + (s->to_s - s->hs_o)) / T);
+    if (b->view != DN_GAIT_VIEW_SIDE)
+        return;
+    if (!b->treadmill) {
+        double len = fabs(s_heel_x(v, s->side, s->hs_next) - s_heel_x(v, s->side, s->hs)) / v->leg_px_side;
+        s_push(vals, DN_GP_STRIDE_LENGTH, s->side, len);
+        s_push(vals, DN_GP_SPEED, s->side, len / (T / v->fps));
+    }
+    s_stride_angles(v, s, vals);
+}
+
+/* Leg length from the landmark model's world coordinates (m): median over
+ * the track frames inside walking bouts of thigh + shank, both legs. */
+static double s_world_leg(const struct dn_gait_video *v)
+{
+    const struct dn_track *t = v->in->track;
+    double *legs = malloc((t->n_frames + 1) * sizeof(double));
+    int n = 0;
+    if (!legs)
+        return NAN;
+    for (size_t i = 0; i < t->n_frames; i++) {
+        const struct dn_track_frame *f = &t->frames[i];
+        int g = (int)lround((f->time_s - v->t0) * v->fps);
+        if (!f->valid || g < 0 || g >= v->len || v->label[g] < DN_GL_SIDE_POS)
+            continue;
+        double sum = 0;
+        for (int side = 0; side < 2; side++) {
+            const struct dn_landmark *h = &f->world[DN_LM_LEFT_HIP + side], *k = &f->world[DN_LM_LEFT_KNEE + side],
+                                     *a = &f->world[DN_LM_LEFT_ANKLE + side];
+            sum += sqrt((h->x - k->x) * (h->x - k->x) + (h->y - k->y) * (h->y - k->y) + (h->z - k->z) * (h->z - k->z)) +
+                   sqrt((k->x - a->x) * (k->x - a->x) + (k->y - a->y) * (k->y - a->y) + (k->z - a->z) * (k->z - a->z));
+        }
+        if (isfinite(sum) && sum > 0)
+            legs[n++] = sum / 2;
+    }
+    double m = dn_gait_median(legs, n);
+    free(legs);
+    return m;
+}
+
+static void s_scale(struct dn_gait_video *v)
+{
+    struct dn_gait_result *r = v->res;
+    r->leg_length_px = v->leg_px_side;
+    r->leg_length_m = NAN;
+    if (v->in->subject_height_cm > 0) {
+        r->leg_length_m = DN_GAIT_LEG_PER_HEIGHT * v->in->subject_height_cm / 100.0;
+        snprintf(r->scale_source, sizeof(r->scale_source), "subject_height");
+    } else if (v->in->track->has_world && isfinite(r->leg_length_m = s_world_leg(v))) {
+        snprintf(r->scale_source, sizeof(r->scale_source), "world_landmarks");
+    } else {
+        r->leg_length_m = NAN;
+        snprintf(r->scale_reason, sizeof(r->scale_reason),
+                 "scale unknown: no subject height (x-amz-meta-subject-height-cm or "
+                 "--subject-height-cm) and no world landmarks");
+    }
+}
+
+/* Why parameter p is not measured (called when its count is zero). */
+static const char *s_reason(const struct dn_gait_video *v, int p, int side_strides, int overground)
+{
+    bool length = p >= DN_GP_STEP_LENGTH && p <= DN_GP_SPEED_M_S;
+    if (!v->res->detected)
+        return "gait cycle not detected";
+    if (length && side_strides == 0)
+        return "lengths and speed need a side view (walking across the image); only front/back views were found";
+    if (length && overground == 0)
+        return "walking in place (treadmill): the ground moves, so lengths and speed cannot be measured from video";
+    if (length && p >= DN_GP_STEP_LENGTH_M)
+        return v->res->scale_reason;
+    if (p >= DN_GP_KNEE_ROM && side_strides == 0)
+        return "joint angles need a side view (walking across the image)";
+    return "not enough consistent gait events";
+}
+
+static void s_fill_params(struct dn_gait_video *v, struct s_values *vals, double *both, int side_strides,
+                          int overground)
+{
+    struct dn_gait_result *r = v->res;
+    double scale = r->leg_length_m;
+    for (int side = 0; side < 2 && isfinite(scale); side++)
+        for (int i = 0; i < 3; i++) /* step, stride, speed -> metres */
+            for (int k = 0; k < vals->n[DN_GP_STEP_LENGTH + i][side]; k++)
+                s_push(vals, DN_GP_STEP_LENGTH_M + i, side, vals->v[DN_GP_STEP_LENGTH + i][side][k] * scale);
+    for (int p = 0; p < DN_GP_COUNT; p++) {
+        struct dn_gait_param *par = &r->params[p];
+        int nl = r->detected ? vals->n[p][0] : 0, nr = r->detected ? vals->n[p][1] : 0;
+        dn_gait_stat_of(&par->side[0], vals->v[p][0], nl);
+        dn_gait_stat_of(&par->side[1], vals->v[p][1], nr);
+        memcpy(both, vals->v[p][0], nl * sizeof(double));
+        memcpy(both + nl, vals->v[p][1], nr * sizeof(double));
+        dn_gait_stat_of(&par->all, both, nl + nr);
+        if (par->all.n == 0)
+            snprintf(par->reason, sizeof(par->reason), "%s", s_reason(v, p, side_strides, overground));
+    }
+}
+
+static void s_symmetry(struct dn_gait_result *r)
+{
+    static const int from[DN_GS_COUNT] = {DN_GP_STEP_TIME, DN_GP_STANCE_PCT, DN_GP_STEP_LENGTH, DN_GP_KNEE_ROM};
+    for (int i = 0; i < DN_GS_COUNT; i++) {
+        const struct dn_gait_param *p = &r->params[from[i]];
+        double l = p->side[0].mean, rr = p->side[1].mean;
+        r->symmetry[i] = p->side[0].n && p->side[1].n && l + rr != 0 ? 100 * fabs(l - rr) / (0.5 * (l + rr)) : NAN;
+    }
+}
+
+/* Share of track frames with a pose whose torso and leg landmarks are all
+ * visible (visibility >= 0.5, present in the frame). */
+static double s_pose_share(const struct dn_gait_video *v)
+{
+    static const int need[] = {DN_LM_LEFT_SHOULDER, DN_LM_RIGHT_SHOULDER, DN_LM_LEFT_HIP, DN_LM_RIGHT_HIP,
+                               DN_LM_LEFT_KNEE, DN_LM_RIGHT_KNEE, DN_LM_LEFT_ANKLE, DN_LM_RIGHT_ANKLE,
+                               DN_LM_LEFT_HEEL, DN_LM_RIGHT_HEEL, DN_LM_LEFT_FOOT_INDEX, DN_LM_RIGHT_FOOT_INDEX};
+    const struct dn_track *t = v->in->track;
+    size_t good = 0;
+    for (size_t i = 0; i < t->n_frames; i++) {
+        bool ok = t->frames[i].valid;
+        for (size_t k = 0; ok && k < sizeof(need) / sizeof(need[0]); k++)
+            ok = t->frames[i].image[need[k]].visibility >= 0.5f &&
+                 t->frames[i].image[need[k]].presence >= v->opts->min_presence;
+        good += ok;
+    }
+    return t->n_frames ? (double)good / (double)t->n_frames : 0;
+}
+
+/* Quality and the overall confidence (README, "confidence"):
+ *   confidence = min(1, strides / 6) * cbrt(pose_share * regularity * event_confidence)
+ * The stride term is linear because a mean over few strides is proportionally
+ * less certain; the others enter as a geometric mean so any one of them near
+ * zero (no pose, erratic strides, weak events) pulls the whole down. */
+static void s_quality(struct dn_gait_video *v, const double *stride_times, int ns)
+{
+    struct dn_gait_result *r = v->res;
+    struct dn_gait_quality *q = &r->quality;
+    struct dn_gait_stat st;
+    double conf = 0, in_bouts = 0;
+    for (size_t b = 0; b < r->n_bouts; b++)
+        in_bouts += (r->bouts[b].end_s - r->bouts[b].start_s) * v->fps + 1;
+    q->frames = (int)v->in->track->n_frames;
+    q->frames_with_pose_pct = 100 * s_pose_share(v);
+    q->frames_in_bouts_pct = v->len ? 100.0 * in_bouts / v->len : 0;
+    dn_gait_stat_of(&st, stride_times, ns);
+    q->stride_time_cv = st.cv;
+    q->regularity = isfinite(st.cv) ? exp(-(st.cv / 0.10) * (st.cv / 0.10)) : 0;
+    for (size_t i = 0; i < r->n_events; i++)
+        conf += r->events[i].confidence;
+    q->event_confidence = r->n_events ? conf / r->n_events : 0;
+    q->confidence = r->detected ? fmin(1.0, ns / S_STRIDES_FOR_FULL_CONFIDENCE) *
+                                      cbrt(q->frames_with_pose_pct / 100 * q->regularity * q->event_confidence)
+                                : 0;
+}
+
+/* The view of the bouts with the most strides (ties: the longest bouts). */
+static int s_main_view(const struct dn_gait_result *r)
+{
+    double score[4] = {0};
+    int best = DN_GAIT_VIEW_NONE;
+    for (size_t b = 0; b < r->n_bouts; b++)
+        score[r->bouts[b].view] += r->bouts[b].strides * 1000.0 + (r->bouts[b].end_s - r->bouts[b].start_s);
+    for (int k = 1; k < 4; k++)
+        if (score[k] > score[best])
+            best = k;
+    return best;
+}
+
+static void s_detect(struct dn_gait_result *r, int ns)
+{
+    r->detected = ns >= 2;
+    if (r->detected)
+        r->reason[0] = 0;
+    else if (!r->reason[0] && r->n_events == 0)
+        snprintf(r->reason, sizeof(r->reason), "no gait events found in %zu walking bout(s)", r->n_bouts);
+    else if (!r->reason[0])
+        snprintf(r->reason, sizeof(r->reason),
+                 "only %d complete stride(s) found; at least 2 are needed", ns);
+}
+
+int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err)
+{
+    struct dn_gait_result *r = v->res;
+    size_t cap = r->n_events + 1;
+    struct s_values vals = {0};
+    struct s_stride *st = malloc(cap * sizeof(*st));
+    const struct dn_gait_event **tmp = malloc(cap * sizeof(*tmp));
+    double *both = malloc(2 * cap * sizeof(double)), *times = malloc(cap * sizeof(double));
+    double *pool = malloc((size_t)DN_GP_COUNT * 2 * cap * sizeof(double));
+    int rc = 0, side_strides = 0, overground = 0;
+    if (!st || !tmp || !both || !times || !pool) {
+        rc = dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
+        goto cleanup;
+    }
+    for (int p = 0; p < DN_GP_COUNT; p++)
+        for (int s = 0; s < 2; s++)
+            vals.v[p][s] = pool + ((size_t)p * 2 + s) * cap;
+    int ns = s_strides(v, st, tmp);
+    for (int i = 0; i < ns; i++) {
+        const struct dn_gait_bout *b = &r->bouts[st[i].bout];
+        s_stride_values(v, &st[i], &vals);
+        r->bouts[st[i].bout].strides++;
+        r->quality.strides[st[i].side]++;
+        side_strides += b->view == DN_GAIT_VIEW_SIDE;
+        overground += b->view == DN_GAIT_VIEW_SIDE && !b->treadmill;
+        times[i] = (st[i].hs_next - st[i].hs) / v->fps;
+    }
+    r->quality.complete_strides = ns;
+    s_detect(r, ns);
+    s_steps(v, &vals, true);
+    s_scale(v);
+    s_fill_params(v, &vals, both, side_strides, overground);
+    for (int s = 0; s < 2; s++) {
+        s_curve_finish(&r->knee[s]);
+        s_curve_finish(&r->hip[s]);
+        if (!r->detected)
+            r->knee[s].cycles = r->hip[s].cycles = 0;
+    }
+    s_symmetry(r);
+    s_quality(v, times, ns);
+    r->view = s_main_view(r);
+cleanup:
+    free(st);
+    free(tmp);
+    free(both);
+    free(times);
+    free(pool);
+    return rc;
+}

@@ -1,0 +1,265 @@
+/* test_gait.c — gait events and parameters on analytic tracks (synth.h). */
+#include <stdlib.h>
+
+#include "dancer/gait.h"
+#include "synth.h"
+#include "test.h"
+
+static struct dn_gait_result *s_run(const struct synth_params *p, double height_cm,
+                                    struct synth_truth *truth)
+{
+    struct dn_err err = {0};
+    struct dn_track *t = NULL;
+    struct dn_gait_options o;
+    struct dn_gait_result *r = NULL;
+    dn_gait_options_init(&o);
+    if (synth_track(p, &t, truth))
+        return NULL;
+    struct dn_gait_input in = {t, height_cm};
+    if (dn_gait_analyze(&in, 1, &o, &r, &err))
+        fprintf(stderr, "dn_gait_analyze: %s\n", err.msg);
+    dn_track_destroy(t);
+    if (r && getenv("DN_GAIT_DEBUG")) {
+        for (size_t i = 0; i < r->n_events; i++)
+            fprintf(stderr, "event %s %s t=%.4f conf=%.2f bout=%d\n", r->events[i].side ? "R" : "L",
+                    r->events[i].type ? "TO" : "HS", r->events[i].time_s, r->events[i].confidence,
+                    r->events[i].bout);
+        for (int s = 0; s < 2 && truth; s++)
+            for (int k = 0; k < truth->n_hs[s]; k++)
+                fprintf(stderr, "truth %s HS %.4f TO %.4f\n", s ? "R" : "L", truth->hs[s][k], truth->to[s][k]);
+    }
+    return r;
+}
+
+/* Largest |event - nearest true event| over detected events of one kind,
+ * in seconds; also counts detected events that match none within tol. */
+static double s_event_error(const struct dn_gait_result *r, const struct synth_truth *tr, int type,
+                            double tol, int *unmatched)
+{
+    double worst = 0;
+    for (size_t i = 0; i < r->n_events; i++) {
+        const struct dn_gait_event *e = &r->events[i];
+        if (e->type != type)
+            continue;
+        const double *ref = type == DN_GAIT_HEEL_STRIKE ? tr->hs[e->side] : tr->to[e->side];
+        int n = type == DN_GAIT_HEEL_STRIKE ? tr->n_hs[e->side] : tr->n_to[e->side];
+        double best = 1e9;
+        for (int k = 0; k < n; k++)
+            best = fmin(best, fabs(ref[k] - e->time_s));
+        if (best > tol)
+            (*unmatched)++;
+        else
+            worst = fmax(worst, best);
+    }
+    return worst;
+}
+
+/* Checks one side-view run against the analytic truth. */
+static void s_check_side(const struct synth_params *p, double t_tol, double cad_tol, double pct_tol,
+                         double len_tol)
+{
+    struct synth_truth tr;
+    struct dn_gait_result *r = s_run(p, 0, &tr);
+    int unmatched = 0;
+    DN_CHECK(r != NULL);
+    DN_EXPECT(r->detected);
+    DN_EXPECT_INT(r->view, DN_GAIT_VIEW_SIDE);
+    DN_EXPECT(r->n_bouts == 1 && r->bouts[0].direction == p->direction);
+    DN_EXPECT(r->quality.complete_strides >= 4);
+    DN_EXPECT(s_event_error(r, &tr, DN_GAIT_HEEL_STRIKE, 0.1, &unmatched) <= t_tol);
+    DN_EXPECT(s_event_error(r, &tr, DN_GAIT_TOE_OFF, 0.1, &unmatched) <= t_tol);
+    DN_EXPECT_INT(unmatched, 0);
+    DN_EXPECT_NEAR(r->params[DN_GP_CADENCE].all.mean, p->cadence, cad_tol);
+    DN_EXPECT_NEAR(r->params[DN_GP_STEP_TIME].all.mean, 60 / p->cadence, t_tol);
+    DN_EXPECT_NEAR(r->params[DN_GP_STRIDE_TIME].all.mean, 120 / p->cadence, t_tol);
+    DN_EXPECT_NEAR(r->params[DN_GP_STANCE_PCT].all.mean, 100 * p->stance, pct_tol);
+    DN_EXPECT_NEAR(r->params[DN_GP_SWING_PCT].all.mean, 100 * (1 - p->stance), pct_tol);
+    DN_EXPECT_NEAR(r->params[DN_GP_DOUBLE_SUPPORT_PCT].all.mean, 200 * (p->stance - 0.5), 2 * pct_tol);
+    DN_EXPECT_NEAR(r->params[DN_GP_STEP_LENGTH].all.mean, p->step_len, len_tol * p->step_len);
+    DN_EXPECT_NEAR(r->params[DN_GP_STRIDE_LENGTH].all.mean, 2 * p->step_len, len_tol * 2 * p->step_len);
+    DN_EXPECT_NEAR(r->leg_length_px, p->leg_px, 0.02 * p->leg_px);
+    for (int s = 0; s < 2; s++) {
+        DN_EXPECT_NEAR(r->params[DN_GP_KNEE_ROM].side[s].mean, tr.knee_rom[s], 2.0);
+        DN_EXPECT(r->knee[s].cycles >= 2);
+    }
+    DN_EXPECT(r->quality.confidence > 0.5 && r->quality.confidence <= 1);
+    dn_gait_result_destroy(r);
+}
+
+DN_TEST(side_view_sinusoids_give_exact_parameters)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    s_check_side(&p, 0.004, 0.3, 0.6, 0.01);
+}
+
+DN_TEST(side_view_right_to_left_and_60fps)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    p.direction = -1;
+    p.fps = 60;
+    p.cadence = 96;
+    p.stance = 0.66;
+    s_check_side(&p, 0.003, 0.3, 0.6, 0.01);
+}
+
+DN_TEST(short_dropouts_are_filled)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    p.dropout_every_s = 0.9;
+    p.dropout_s = 0.1; /* 3 frames at 30 fps */
+    s_check_side(&p, 0.01, 0.5, 1.0, 0.02);
+}
+
+DN_TEST(pixel_noise_is_tolerated)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    p.noise_px = 1.0; /* ~1 % of the leg length, worse than a good pose model */
+    p.duration_s = 8;
+    s_check_side(&p, 0.02, 1.0, 3.0, 0.05);
+}
+
+DN_TEST(single_stride_is_not_a_gait_cycle)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    p.duration_s = 1.6;
+    struct dn_gait_result *r = s_run(&p, 0, NULL);
+    DN_CHECK(r != NULL);
+    DN_EXPECT(!r->detected);
+    DN_EXPECT(r->quality.complete_strides < 2);
+    DN_EXPECT(strstr(r->reason, "stride") != NULL);
+    DN_EXPECT_INT(r->params[DN_GP_CADENCE].all.n, 0);
+    DN_EXPECT(r->params[DN_GP_CADENCE].reason[0] != 0);
+    DN_EXPECT(r->quality.confidence == 0);
+    dn_gait_result_destroy(r);
+}
+
+DN_TEST(standing_still_is_not_walking)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    p.view = SYNTH_STILL;
+    p.noise_px = 0.3;
+    struct dn_gait_result *r = s_run(&p, 0, NULL);
+    DN_CHECK(r != NULL);
+    DN_EXPECT(!r->detected);
+    DN_EXPECT_INT(r->n_bouts, 0);
+    DN_EXPECT(strstr(r->reason, "standing still") != NULL);
+    dn_gait_result_destroy(r);
+}
+
+DN_TEST(no_pose_at_all)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    p.dropout_every_s = 1;
+    p.dropout_s = 1; /* every frame */
+    struct dn_gait_result *r = s_run(&p, 0, NULL);
+    DN_CHECK(r != NULL);
+    DN_EXPECT(!r->detected);
+    DN_EXPECT(strstr(r->reason, "no frame") != NULL);
+    DN_EXPECT(r->quality.frames_with_pose_pct == 0);
+    dn_gait_result_destroy(r);
+}
+
+DN_TEST(front_view_uses_foot_speed)
+{
+    struct synth_params p;
+    struct synth_truth tr;
+    synth_defaults(&p);
+    p.view = SYNTH_FRONT;
+    int unmatched = 0;
+    struct dn_gait_result *r = s_run(&p, 175, &tr);
+    DN_CHECK(r != NULL);
+    DN_EXPECT(r->detected);
+    DN_EXPECT_INT(r->view, DN_GAIT_VIEW_FRONT);
+    /* The mechanism, not its accuracy: this crude model (cosine-eased swing,
+     * sinusoidal lift) has other speed edges than real feet; accuracy is
+     * asserted on the rendered walker (walker_accuracy.py). */
+    DN_EXPECT(s_event_error(r, &tr, DN_GAIT_HEEL_STRIKE, 0.2, &unmatched) <= 0.1);
+    DN_EXPECT(s_event_error(r, &tr, DN_GAIT_TOE_OFF, 0.2, &unmatched) <= 0.1);
+    DN_EXPECT_INT(unmatched, 0);
+    DN_EXPECT_NEAR(r->params[DN_GP_CADENCE].all.mean, p.cadence, 1.0);
+    DN_EXPECT_NEAR(r->params[DN_GP_STANCE_PCT].all.mean, 100 * p.stance, 8.0);
+    /* no lengths or joint angles from the front, even with a known height */
+    DN_EXPECT_INT(r->params[DN_GP_STEP_LENGTH].all.n, 0);
+    DN_EXPECT(strstr(r->params[DN_GP_STEP_LENGTH].reason, "side view") != NULL);
+    DN_EXPECT_INT(r->params[DN_GP_STEP_LENGTH_M].all.n, 0);
+    DN_EXPECT_INT(r->params[DN_GP_KNEE_ROM].all.n, 0);
+    dn_gait_result_destroy(r);
+}
+
+DN_TEST(metres_only_with_a_scale)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    struct dn_gait_result *r = s_run(&p, 0, NULL);
+    DN_CHECK(r != NULL);
+    DN_EXPECT(r->detected);
+    DN_EXPECT_INT(r->params[DN_GP_SPEED_M_S].all.n, 0);
+    DN_EXPECT(strstr(r->params[DN_GP_SPEED_M_S].reason, "scale unknown") != NULL);
+    DN_EXPECT_STR(r->scale_source, "");
+    DN_EXPECT(isnan(r->leg_length_m));
+    dn_gait_result_destroy(r);
+    r = s_run(&p, 180, NULL);
+    DN_CHECK(r != NULL);
+    DN_EXPECT_STR(r->scale_source, "subject_height");
+    double leg_m = DN_GAIT_LEG_PER_HEIGHT * 1.80;
+    DN_EXPECT_NEAR(r->leg_length_m, leg_m, 1e-9);
+    DN_EXPECT_NEAR(r->params[DN_GP_STEP_LENGTH_M].all.mean, p.step_len * leg_m, 0.01 * p.step_len * leg_m);
+    DN_EXPECT_NEAR(r->params[DN_GP_SPEED_M_S].all.mean, p.step_len * leg_m * p.cadence / 60, 0.02);
+    dn_gait_result_destroy(r);
+}
+
+DN_TEST(bad_height_is_rejected)
+{
+    struct dn_err err = {0};
+    struct dn_gait_options o;
+    struct dn_gait_result *r = NULL;
+    struct dn_track *t;
+    struct synth_params p;
+    synth_defaults(&p);
+    DN_CHECK(synth_track(&p, &t, NULL) == 0);
+    dn_gait_options_init(&o);
+    struct dn_gait_input in = {t, 20};
+    DN_EXPECT_INT(dn_gait_analyze(&in, 1, &o, &r, &err), DN_E(DN_ERR_BAD_INPUT));
+    DN_EXPECT(r == NULL);
+    dn_track_destroy(t);
+}
+
+/* A batch of mixed videos gives each the result it gets alone: the batched
+ * layout (padding, per-video fps and filters) must not leak between rows. */
+DN_TEST(batch_equals_single_runs)
+{
+    struct dn_err err = {0};
+    struct dn_gait_options o;
+    struct synth_params p[3];
+    struct dn_track *t[3];
+    struct dn_gait_input in[3];
+    struct dn_gait_result *rb[3], *r1;
+    dn_gait_options_init(&o);
+    for (int i = 0; i < 3; i++) {
+        synth_defaults(&p[i]);
+        p[i].fps = i == 1 ? 60 : 30;
+        p[i].duration_s = 5 + 2 * i;
+        p[i].direction = i == 2 ? -1 : 1;
+        p[i].view = i == 2 ? SYNTH_FRONT : SYNTH_SIDE;
+        DN_CHECK(synth_track(&p[i], &t[i], NULL) == 0);
+        in[i] = (struct dn_gait_input){t[i], 0};
+    }
+    DN_CHECK_OK(dn_gait_analyze(in, 3, &o, rb, &err), &err);
+    for (int i = 0; i < 3; i++) {
+        DN_CHECK_OK(dn_gait_analyze(&in[i], 1, &o, &r1, &err), &err);
+        DN_EXPECT_INT(rb[i]->n_events, r1->n_events);
+        for (size_t e = 0; e < r1->n_events && e < rb[i]->n_events; e++)
+            DN_EXPECT_NEAR(rb[i]->events[e].time_s, r1->events[e].time_s, 1e-9);
+        DN_EXPECT_NEAR(rb[i]->params[DN_GP_CADENCE].all.mean, r1->params[DN_GP_CADENCE].all.mean, 1e-9);
+        dn_gait_result_destroy(r1);
+        dn_gait_result_destroy(rb[i]);
+        dn_track_destroy(t[i]);
+    }
+}
