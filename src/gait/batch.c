@@ -148,11 +148,14 @@ void dn_gait_batch_pack(struct dn_gait_batch *b, int v, const struct dn_track *t
 
 int dn_gait_batch_filter(struct dn_gait_batch *b, struct dn_err *err)
 {
-    size_t nx = S_NT * DN_GK_CHANNELS * sizeof(float);
     if (!b->gpu) {
         dn_gait_filter_ref(b->x, b->vis, b->params, b->V, b->T, DN_GK_CHANNELS);
         return 0;
     }
+#ifndef DN_HAVE_CUDA
+    return dn_err_set(err, DN_ERR_UNSUPPORTED, "gait: GPU requested, but built without CUDA");
+#else
+    size_t nx = S_NT * DN_GK_CHANNELS * sizeof(float);
     if (dn_dev_upload(b->dev.x, b->x, nx, b->stream, err) ||
         dn_dev_upload(b->dev.vis, b->vis, S_NT * DN_GK_POINTS * sizeof(float), b->stream, err) ||
         dn_dev_upload(b->dev.params, b->params, S_NV * sizeof(*b->params), b->stream, err) ||
@@ -162,16 +165,20 @@ int dn_gait_batch_filter(struct dn_gait_batch *b, struct dn_err *err)
         dn_dev_download(b->x, b->dev.x, nx, b->stream, err))
         return dn_err_code(err);
     return dn_stream_sync(b->stream, err);
+#endif
 }
 
 int dn_gait_batch_signals(struct dn_gait_batch *b, struct dn_err *err)
 {
-    size_t ns = S_NT * DN_GK_SIGNALS;
     if (!b->gpu) {
         dn_gait_kinematics_ref(b->sig, b->x, b->dir, b->V, b->T, DN_GK_CHANNELS);
         dn_gait_extrema_ref(b->kind, b->where, b->value, b->sig, b->len, b->V, DN_GK_SIGNALS, b->T);
         return 0;
     }
+#ifndef DN_HAVE_CUDA
+    return dn_err_set(err, DN_ERR_UNSUPPORTED, "gait: GPU requested, but built without CUDA");
+#else
+    size_t ns = S_NT * DN_GK_SIGNALS;
     /* The filtered x is still on the device from dn_gait_batch_filter. */
     if (dn_dev_upload(b->dev.dir, b->dir, S_NT * sizeof(float), b->stream, err) ||
         dn_gait_kinematics_gpu(b->dev.sig, b->dev.x, b->dev.dir, b->V, b->T, DN_GK_CHANNELS,
@@ -184,4 +191,5 @@ int dn_gait_batch_signals(struct dn_gait_batch *b, struct dn_err *err)
         dn_dev_download(b->value, b->dev.value, ns * sizeof(float), b->stream, err))
         return dn_err_code(err);
     return dn_stream_sync(b->stream, err);
+#endif
 }
