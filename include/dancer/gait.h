@@ -19,10 +19,12 @@
  *      quality and confidence.
  *
  * Never a guessed number: a parameter that cannot be measured has n = 0 and
- * a reason. Lengths are always given in leg lengths (leg = thigh + shank
- * between the hip, knee and ankle landmarks, median over side-view frames),
- * and in metres only when a scale is known (subject height, or the landmark
- * model's world coordinates), named by scale_source.
+ * a reason. Lengths are always given in leg lengths and in metres only when
+ * a scale is known (subject height, or the landmark model's world
+ * coordinates), named by scale_source. Leg length = |hip - knee| + |knee -
+ * ankle| (landmarks, median over side-view frames) + the vertical ankle-to-
+ * heel landmark distance with the foot flat (at 20 % of each side-view
+ * stride): the hip joint's height above the heel landmark.
  *
  * Threads: dn_gait_analyze is reentrant; results are plain data.
  */
@@ -39,10 +41,12 @@ enum dn_gait_view { DN_GAIT_VIEW_NONE, DN_GAIT_VIEW_SIDE, DN_GAIT_VIEW_FRONT, DN
 enum dn_gait_side { DN_GAIT_LEFT, DN_GAIT_RIGHT };
 enum dn_gait_event_type { DN_GAIT_HEEL_STRIKE, DN_GAIT_TOE_OFF };
 
-/* Scale ratio used with a subject height: hip joint centre to ankle joint
- * centre is 0.530 H - 0.039 H = 0.491 H (Winter, Biomechanics and Motor
- * Control of Human Movement, 4th ed., 2009, Fig. 4.1). */
-#define DN_GAIT_LEG_PER_HEIGHT 0.491
+/* Leg length per subject height, to turn a height into a scale: the leg is
+ * measured as the hip joint's height above the heel landmark (see below),
+ * 0.530 H for the hip joint (Winter, Biomechanics and Motor Control of Human
+ * Movement, 4th ed., 2009, Fig. 4.1) less ~0.01 H for the heel landmark at
+ * the back of the heel, above the floor. */
+#define DN_GAIT_LEG_PER_HEIGHT 0.52
 
 struct dn_gait_event {
     double time_s;    /* from the start of the video */

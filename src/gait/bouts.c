@@ -56,10 +56,10 @@ static void s_lengths(struct dn_gait_video *v)
         for (size_t k = 0; k < sizeof(s_needed) / sizeof(s_needed[0]); k++)
             ok = ok && isfinite(dn_gv_x(v, i, s_needed[k])) && isfinite(dn_gv_y(v, i, s_needed[k]));
         if (!ok) {
-            v->leg_px[i] = v->torso_px[i] = NAN;
+            v->leg_frame_px[i] = v->torso_px[i] = NAN;
             continue;
         }
-        v->leg_px[i] = (float)(0.5 * (s_dist(v, i, DN_GK_HIP_L, DN_GK_KNEE_L) + s_dist(v, i, DN_GK_KNEE_L, DN_GK_ANKLE_L)
+        v->leg_frame_px[i] = (float)(0.5 * (s_dist(v, i, DN_GK_HIP_L, DN_GK_KNEE_L) + s_dist(v, i, DN_GK_KNEE_L, DN_GK_ANKLE_L)
                                       + s_dist(v, i, DN_GK_HIP_R, DN_GK_KNEE_R) + s_dist(v, i, DN_GK_KNEE_R, DN_GK_ANKLE_R)));
         v->torso_px[i] = (float)hypot(s_mid_x(v, i, DN_GK_SHOULDER_L) - s_mid_x(v, i, DN_GK_HIP_L),
                                       s_mid_y(v, i, DN_GK_SHOULDER_L) - s_mid_y(v, i, DN_GK_HIP_L));
@@ -73,10 +73,10 @@ static double s_activity(const struct dn_gait_video *v, int i, int h)
     double sx = 0, sy = 0, sxx = 0, syy = 0;
     int n = 0;
     for (int j = i - h; j <= i + h; j++) {
-        if (j < 0 || j >= v->len || !isfinite(v->leg_px[j]))
+        if (j < 0 || j >= v->len || !isfinite(v->leg_frame_px[j]))
             continue;
-        double dx = (dn_gv_x(v, j, DN_GK_ANKLE_L) - dn_gv_x(v, j, DN_GK_ANKLE_R)) / v->leg_px[j];
-        double dy = (dn_gv_y(v, j, DN_GK_ANKLE_L) - dn_gv_y(v, j, DN_GK_ANKLE_R)) / v->leg_px[j];
+        double dx = (dn_gv_x(v, j, DN_GK_ANKLE_L) - dn_gv_x(v, j, DN_GK_ANKLE_R)) / v->leg_frame_px[j];
+        double dy = (dn_gv_y(v, j, DN_GK_ANKLE_L) - dn_gv_y(v, j, DN_GK_ANKLE_R)) / v->leg_frame_px[j];
         sx += dx, sy += dy, sxx += dx * dx, syy += dy * dy, n++;
     }
     if (n < h + 1)
@@ -97,7 +97,7 @@ static double s_rate(const struct dn_gait_video *v, const double *f, int i, int 
 /* Label of frame i given its pelvis speed (leg/s) and approach rate (1/s). */
 static int s_label(const struct dn_gait_video *v, int i, double vx, double rate, double activity)
 {
-    if (!isfinite(v->leg_px[i]) || !(v->leg_px[i] > 0) || !(v->torso_px[i] > 0))
+    if (!isfinite(v->leg_frame_px[i]) || !(v->leg_frame_px[i] > 0) || !(v->torso_px[i] > 0))
         return DN_GL_INVALID;
     if (!(activity >= S_STILL_ACTIVITY))
         return isfinite(activity) ? DN_GL_STILL : DN_GL_INVALID;
@@ -198,12 +198,12 @@ int dn_gait_find_bouts(struct dn_gait_video *v, struct dn_err *err)
     }
     s_lengths(v);
     for (int i = 0; i < n; i++) {
-        bool ok = isfinite(v->leg_px[i]);
+        bool ok = isfinite(v->leg_frame_px[i]);
         pelvis[i] = ok ? s_mid_x(v, i, DN_GK_HIP_L) : NAN;
         logt[i] = ok && v->torso_px[i] > 0 ? log(v->torso_px[i]) : NAN;
     }
     for (int i = 0; i < n; i++) {
-        vx[i] = s_rate(v, pelvis, i, h_v > 0 ? h_v : 1) / v->leg_px[i];
+        vx[i] = s_rate(v, pelvis, i, h_v > 0 ? h_v : 1) / v->leg_frame_px[i];
         rate[i] = s_rate(v, logt, i, h_rate > 0 ? h_rate : 1);
         raw[i] = (unsigned char)s_label(v, i, vx[i], rate[i], s_activity(v, i, h_act > 0 ? h_act : 1));
         count[raw[i]]++;
@@ -225,8 +225,8 @@ int dn_gait_find_bouts(struct dn_gait_video *v, struct dn_err *err)
         s_no_bout_reason(v, count, walking);
     int m = 0; /* leg length in profile: the scale for lengths */
     for (int i = 0; i < n; i++)
-        if (v->dir[i] != 0.0f && isfinite(v->leg_px[i]))
-            legs[m++] = v->leg_px[i];
+        if (v->dir[i] != 0.0f && isfinite(v->leg_frame_px[i]))
+            legs[m++] = v->leg_frame_px[i];
     qsort(legs, (size_t)m, sizeof(*legs), s_compare_float);
     v->leg_px_side = m ? legs[m / 2] : NAN;
 cleanup:

@@ -103,9 +103,9 @@ static int s_video_init(struct dn_gait_video *w, struct dn_gait_batch *b, int v,
     memset(w->dir, 0, (size_t)b->T * sizeof(float));
     w->res = calloc(1, sizeof(*w->res));
     w->label = calloc((size_t)w->len + 1, 1);
-    w->leg_px = calloc((size_t)w->len + 1, sizeof(float));
+    w->leg_frame_px = calloc((size_t)w->len + 1, sizeof(float));
     w->torso_px = calloc((size_t)w->len + 1, sizeof(float));
-    if (!w->res || !w->label || !w->leg_px || !w->torso_px)
+    if (!w->res || !w->label || !w->leg_frame_px || !w->torso_px)
         return dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
     w->res->fps = t->fps;
     w->res->cutoff_hz = dn_gait_cutoff(o, t->fps);
@@ -116,11 +116,11 @@ static int s_video_init(struct dn_gait_video *w, struct dn_gait_batch *b, int v,
 static void s_video_clean_up(struct dn_gait_video *w)
 {
     free(w->label);
-    free(w->leg_px);
+    free(w->leg_frame_px);
     free(w->torso_px);
     dn_gait_result_destroy(w->res); /* still owned here: handed over on success */
     w->label = NULL;
-    w->leg_px = w->torso_px = NULL;
+    w->leg_frame_px = w->torso_px = NULL;
     w->res = NULL;
 }
 

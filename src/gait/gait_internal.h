@@ -49,8 +49,9 @@ struct dn_gait_video {
     signed char *kind;
     /* per-frame measures (bouts.c) */
     unsigned char *label;
-    float *leg_px, *torso_px;
-    double leg_px_side; /* median leg length over side-view bout frames, NaN if none */
+    float *leg_frame_px, *torso_px; /* per frame: thigh + shank, shoulders to hips */
+    double leg_px_side; /* thigh + shank, median over side-view bout frames, NaN if none */
+    double leg_px;      /* the leg length of the result (params.c), NaN if not measured */
     struct dn_gait_result *res;
     size_t cap_events, cap_bouts;
 };

@@ -8,8 +8,9 @@
  * Analysis, 2nd ed., ch. 1). A step is a pair of consecutive heel strikes of
  * opposite feet and belongs to the foot that strikes second. Step length is
  * the distance between the heels at their own strikes, along the walking
- * direction, in leg lengths (Hof 1996, Gait & Posture 4:222-223: scaling gait
- * data to body size); metres only through an explicit scale. */
+ * direction, in leg lengths (s_leg_length; Hof 1996, Gait & Posture
+ * 4:222-223: scaling gait data to body size); metres only through an
+ * explicit scale. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,29 +114,51 @@ static void s_steps(const struct dn_gait_video *v, struct s_values *vals, bool l
                 if (lengths && b->view == DN_GAIT_VIEW_SIDE && !b->treadmill)
                     s_push(vals, DN_GP_STEP_LENGTH, e->side,
                            fabs(s_heel_x(v, e->side, e->frame) - s_heel_x(v, prev->side, prev->frame)) /
-                               v->leg_px_side);
+                               v->leg_px);
             }
         }
         prev = e;
     }
 }
 
-/* Range, max and min of signal sg over [a, b] (fractional samples). False
- * when a sample is missing. */
+/* Vertex value of the parabola through s[t-1], s[t], s[t+1] (the sample
+ * itself when a neighbour is missing): peaks fall between frames, and at
+ * 30 fps the sampled maximum of a knee flexion peak is ~0.5 deg short. */
+static double s_peak(const float *s, int len, int t)
+{
+    if (t < 1 || t + 1 >= len || !isfinite(s[t - 1]) || !isfinite(s[t + 1]))
+        return s[t];
+    double a = s[t - 1], b = s[t], c = s[t + 1], den = a - 2 * b + c;
+    if (den == 0)
+        return b;
+    double d = 0.5 * (a - c) / den;
+    d = d > 0.5 ? 0.5 : d < -0.5 ? -0.5 : d;
+    return b - 0.25 * (a - c) * d;
+}
+
+/* Max and min of signal sg over [a, b] (fractional samples), with
+ * sub-sample peaks. False when a sample is missing. */
 static bool s_range(const struct dn_gait_video *v, int sg, double a, double b, double *mx, double *mn)
 {
     const float *s = dn_gv_sig(v, sg);
     double ya = dn_gait_interp(s, 1, v->len, a), yb = dn_gait_interp(s, 1, v->len, b);
-    *mx = fmax(ya, yb);
-    *mn = fmin(ya, yb);
+    int tmax = -1, tmin = -1;
     if (!isfinite(ya) || !isfinite(yb))
         return false;
+    *mx = fmax(ya, yb);
+    *mn = fmin(ya, yb);
     for (int t = (int)ceil(a); t <= (int)floor(b); t++) {
         if (!isfinite(s[t]))
             return false;
-        *mx = fmax(*mx, s[t]);
-        *mn = fmin(*mn, s[t]);
+        if (s[t] > *mx)
+            *mx = s[t], tmax = t;
+        if (s[t] < *mn)
+            *mn = s[t], tmin = t;
     }
+    if (tmax >= 0)
+        *mx = fmax(*mx, s_peak(s, v->len, tmax));
+    if (tmin >= 0)
+        *mn = fmin(*mn, s_peak(s, v->len, tmin));
     return true;
 }
 
@@ -189,7 +212,7 @@ static void s_stride_values(struct dn_gait_video *v, const struct s_stride *s, s
     if (b->view != DN_GAIT_VIEW_SIDE)
         return;
     if (!b->treadmill) {
-        double len = fabs(s_heel_x(v, s->side, s->hs_next) - s_heel_x(v, s->side, s->hs)) / v->leg_px_side;
+        double len = fabs(s_heel_x(v, s->side, s->hs_next) - s_heel_x(v, s->side, s->hs)) / v->leg_px;
         s_push(vals, DN_GP_STRIDE_LENGTH, s->side, len);
         s_push(vals, DN_GP_SPEED, s->side, len / (T / v->fps));
     }
@@ -228,7 +251,7 @@ static double s_world_leg(const struct dn_gait_video *v)
 static void s_scale(struct dn_gait_video *v)
 {
     struct dn_gait_result *r = v->res;
-    r->leg_length_px = v->leg_px_side;
+    r->leg_length_px = v->leg_px;
     r->leg_length_m = NAN;
     if (v->in->subject_height_cm > 0) {
         r->leg_length_m = DN_GAIT_LEG_PER_HEIGHT * v->in->subject_height_cm / 100.0;
@@ -363,6 +386,28 @@ static void s_detect(struct dn_gait_result *r, int ns)
                  "only %d complete stride(s) found; at least 2 are needed", ns);
 }
 
+/* Leg length, px: thigh + shank (median over side-view frames, bouts.c)
+ * plus the vertical ankle-to-heel landmark distance with the foot flat, taken
+ * at 20 % of each side-view stride (foot flat lasts from ~8 % to ~30 % of the
+ * cycle; Perry & Burnfield). Together: the hip joint's height above the
+ * heel landmark, close to the trochanteric leg length L0 that Hof (1996)
+ * normalises by, and measurable from any side-view clip. NaN without a
+ * side-view stride. */
+static double s_leg_length(const struct dn_gait_video *v, const struct s_stride *st, int ns, double *scratch)
+{
+    int n = 0;
+    for (int i = 0; i < ns; i++) {
+        if (v->res->bouts[st[i].bout].view != DN_GAIT_VIEW_SIDE)
+            continue;
+        double w = st[i].hs + 0.2 * (st[i].hs_next - st[i].hs);
+        double heel = dn_gait_interp(v->x + 2 * (DN_GK_HEEL_L + st[i].side) + 1, DN_GK_CHANNELS, v->len, w);
+        double ankle = dn_gait_interp(v->x + 2 * (DN_GK_ANKLE_L + st[i].side) + 1, DN_GK_CHANNELS, v->len, w);
+        if (isfinite(heel - ankle))
+            scratch[n++] = fabs(heel - ankle);
+    }
+    return n ? v->leg_px_side + dn_gait_median(scratch, n) : NAN;
+}
+
 int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err)
 {
     struct dn_gait_result *r = v->res;
@@ -381,6 +426,7 @@ int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err)
         for (int s = 0; s < 2; s++)
             vals.v[p][s] = pool + ((size_t)p * 2 + s) * cap;
     int ns = s_strides(v, st, tmp);
+    v->leg_px = s_leg_length(v, st, ns, times);
     for (int i = 0; i < ns; i++) {
         const struct dn_gait_bout *b = &r->bouts[st[i].bout];
         s_stride_values(v, &st[i], &vals);

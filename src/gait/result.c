@@ -193,7 +193,7 @@ static void s_methods(struct s_doc *d, cJSON *g, const struct dn_gait_result *r)
     s_str(d, m, "filter", "gap fill <= max gap, 2nd-order Butterworth low-pass, forward-backward");
     s_num(d, m, "cutoff_hz", r->cutoff_hz, 3);
     s_num(d, m, "fps", r->fps, 3);
-    s_str(d, m, "leg_length", "thigh + shank between the hip, knee and ankle landmarks");
+    s_str(d, m, "leg_length", "|hip-knee| + |knee-ankle| + vertical ankle-heel with the foot flat (landmarks)");
 }
 
 cJSON *dn_result_gait_json(const struct dn_gait_result *r)

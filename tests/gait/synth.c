@@ -70,11 +70,11 @@ static void s_side_leg(const struct synth_params *p, double t, int side, struct 
     double lift = ph >= 2 * M_PI * p->stance
                       ? 0.1 * L * sin(M_PI * (ph - 2 * M_PI * p->stance) / (2 * M_PI * (1 - p->stance)))
                       : 0;
-    *hip = (struct s_pt){xp, yg - 0.92 * L};
+    *hip = (struct s_pt){xp, yg - 0.83 * L}; /* knee never straight: no IK cusp */
     *heel = (struct s_pt){xp + d * A * cos(th), yg - lift};
     *toe = (struct s_pt){xp + d * (A * cos(th - psi) + 0.05 * L), yg - lift};
     *ankle = (struct s_pt){heel->x + d * 0.08 * L, heel->y - 0.1 * L};
-    *knee = s_knee(*hip, *ankle, L, (struct s_pt){d, 0});
+    *knee = s_knee(*hip, *ankle, 0.9 * L, (struct s_pt){d, 0}); /* + 0.1 L ankle to heel = L */
 }
 
 static void s_set(struct dn_track_frame *f, int lm, struct s_pt q)

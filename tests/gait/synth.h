@@ -26,7 +26,7 @@ struct synth_params {
     double cadence;      /* steps/min */
     double stance;       /* stance fraction of the stride, 0.5..0.8 */
     double step_len;     /* leg lengths */
-    double leg_px;       /* side view: leg length in px */
+    double leg_px;       /* side view: leg length in px (thigh + shank 0.9, ankle above heel 0.1) */
     int width, height;
     double noise_px;     /* Gaussian pixel noise sd on every landmark */
     double dropout_every_s, dropout_s; /* pose missing for dropout_s every ..., 0 = never */
