@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdbool.h>
 
-#include "gait_kernels.h"
+#include "dancer/gait_kernels.h"
 
 #ifdef __CUDACC__
 #define DN_GM static inline __host__ __device__

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "dancer/gait.h"
-#include "gait_kernels.h"
+#include "dancer/gait_kernels.h"
 
 /* Per-frame class from the bout segmentation. */
 enum dn_gait_label {

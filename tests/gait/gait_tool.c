@@ -15,7 +15,7 @@
 
 #include "dancer/gait.h"
 #include "dancer/result.h"
-#include "gait_kernels.h"
+#include "dancer/gait_kernels.h"
 #include "synth.h"
 
 static int s_butter(double fs, double fc)

@@ -17,7 +17,7 @@
 
 #include "dancer/device.h"
 #include "dancer/gait.h"
-#include "gait_kernels.h"
+#include "dancer/gait_kernels.h"
 #include "synth.h"
 #include "test.h"
 
