@@ -82,8 +82,8 @@ class BodyModel:
         self.s = skeleton.a.s
         self.outfit = outfit
         # the limbs further from the camera are drawn darker, a depth cue that real
-        # lighting gives too (the far side is in the body's shadow); at 0.8 BlazePose
-        # swapped the legs in side view ~3x as often as at 0.6
+        # lighting gives too (the far side is in the body's shadow); it makes
+        # BlazePose swap the legs less often in side views (README.md)
         self.far_shade = far_shade
 
     def primitives(self, pose, i, cam_pos):

@@ -5,7 +5,7 @@
 
 Reports the share of frames with a pose, per landmark group the median and 95th
 percentile pixel error (all frames with a pose, and landmarks the truth marks
-visible only), the mean signed offset of each hip/knee/ankle/heel/toe landmark
+visible only), the median signed offset of each hip/knee/ankle/heel/toe landmark
 (pixels and in thigh lengths), how often the legs come back left/right swapped,
 and the leg length a gait stage would measure from the detected landmarks
 relative to the truth (side views). Needs the venv of CONTEXT.md with
@@ -100,10 +100,11 @@ def score(det, tru, tvis):
     for name, (li, ri) in LEG.items():
         for side, i in (("left", li), ("right", ri)):
             d = (det[found][:, i] - tru[found][:, i])
+            # medians: the frames with swapped legs would drag a mean about
             rep["offsets"]["%s_%s" % (side, name)] = {
-                "dx_px": float(np.mean(d[:, 0])), "dy_px": float(np.mean(d[:, 1])),
-                "dx_thigh": float(np.mean(d[:, 0] / thigh)),
-                "dy_thigh": float(np.mean(d[:, 1] / thigh))}
+                "dx_px": float(np.median(d[:, 0])), "dy_px": float(np.median(d[:, 1])),
+                "dx_thigh": float(np.median(d[:, 0] / thigh)),
+                "dy_thigh": float(np.median(d[:, 1] / thigh))}
     # swapped legs: the other side's truth fits the detection clearly better
     legs_l = [LEG[k][0] for k in ("knee", "ankle", "heel", "foot_index")]
     legs_r = [LEG[k][1] for k in ("knee", "ankle", "heel", "foot_index")]
@@ -129,7 +130,7 @@ def print_report(rep, label):
         vm = "%10.1f" % r["visible_median_px"] if r["visible_median_px"] is not None else " " * 10
         vp = "%10.1f" % r["visible_p95_px"] if r["visible_p95_px"] is not None else " " * 10
         print("  %-10s %8.1f %8.1f %s %s" % (g, r["median_px"], r["p95_px"], vm, vp))
-    print("  mean offset detected - truth (px; thigh lengths):")
+    print("  median offset detected - truth (px; thigh lengths):")
     for k, o in rep["offsets"].items():
         print("    %-17s dx %6.1f dy %6.1f  (%+.3f, %+.3f)" % (k, o["dx_px"], o["dy_px"],
                                                             o["dx_thigh"], o["dy_thigh"]))
@@ -145,10 +146,10 @@ MATRIX = {
     "side-fast": ["--cadence", "130", "--step-length", "0.85", "--stance-pct", "58",
                   "--direction", "rtl"],
     "side-60fps": ["--fps", "60", "--seed", "2"],
-    "side-720p": ["--width", "1280", "--height-px", "720", "--seed", "3"],
-    "portrait-rot90": ["--width", "360", "--height-px", "640", "--rotate", "90",
+    "side-720p": ["--size", "1280x720", "--seed", "3"],
+    "portrait-rot90": ["--size", "360x640", "--rotate", "90",
                        "--direction", "toward", "--seed", "4"],
-    "side-lowres": ["--width", "320", "--height-px", "180", "--seed", "5"],
+    "side-lowres": ["--size", "320x180", "--seed", "5"],
     "side-noise-shake": ["--noise", "4", "--shake", "0.5", "--vfr", "--codec", "hevc",
                          "--seed", "6"],
 }

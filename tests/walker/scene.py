@@ -77,7 +77,7 @@ class Scene:
     def _auto_front_focal(self, path):
         """Focal length (px) and closest distance for a front/back view.
 
-        BlazePose's detector needs the figure to span about a fifth of the frame's
+        BlazePose's detector needs the figure to span 16-18 % of the frame's
         long side before it finds it (measured: README.md), so the far end of the
         path is framed at FAR_FRACTION of the long side and the near end still shows
         the whole body -- what a phone's 2x lens at the end of a walkway gives.

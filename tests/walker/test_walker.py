@@ -134,7 +134,7 @@ def _render(tmp, name, *extra):
 
 def test_rotation_and_cfr(tmp):
     # portrait upright 180x320 stored as 320x180 with a -90 display matrix, like a phone
-    common = ["--width", "180", "--height-px", "320", "--duration", "1", "--fps", "30",
+    common = ["--size", "180x320", "--duration", "1", "--fps", "30",
               "--seed", "3"]
     rot, tr, _ = _render(tmp, "rot", *common, "--rotate", "90")
     up, _, csv_path = _render(tmp, "up", *common)
@@ -156,7 +156,7 @@ def test_rotation_and_cfr(tmp):
 
 
 def test_vfr_timestamps(tmp):
-    path, tr, _ = _render(tmp, "vfr", "--width", "320", "--height-px", "180",
+    path, tr, _ = _render(tmp, "vfr", "--size", "320x180",
                           "--duration", "1", "--fps", "60", "--vfr")
     pk = ffprobe(path, "-show_entries", "packet=pts_time")["packets"]
     pts = np.sort([float(p["pts_time"]) for p in pk])
@@ -167,7 +167,7 @@ def test_vfr_timestamps(tmp):
 
 
 def test_hevc_10bit_side_view_visibility(tmp):
-    path, tr, csv_path = _render(tmp, "hevc", "--width", "320", "--height-px", "180",
+    path, tr, csv_path = _render(tmp, "hevc", "--size", "320x180",
                                  "--duration", "0.5", "--codec", "hevc", "--bits", "10",
                                  "--direction", "ltr")
     s = ffprobe(path, "-show_entries", "stream=codec_name,pix_fmt")["streams"][0]

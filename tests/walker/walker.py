@@ -44,6 +44,16 @@ def _tolerances(s):
     return np.array([s * _TOL[p] for p in parts])
 
 
+def _size(text):
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("size must look like 640x360")
+    if w <= 0 or h <= 0 or w % 2 or h % 2:
+        raise argparse.ArgumentTypeError("width and height must be positive and even")
+    return w, h
+
+
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -51,7 +61,7 @@ def build_parser():
     g.add_argument("--cadence", type=float, default=110.0, help="steps per minute")
     g.add_argument("--step-length", type=float, default=0.70, help="m")
     g.add_argument("--stance-pct", type=float, default=60.0, help="stance %% of the stride")
-    g.add_argument("--height", type=float, default=1.75, help="subject height, m")
+    g.add_argument("--subject-height", type=float, default=1.75, help="m")
     g.add_argument("--phase", type=float, default=0.1, help="right-foot gait phase at t=0")
     g.add_argument("--knee-peak", type=float, default=62.0, help="peak swing knee flexion, deg")
     g.add_argument("--arm-swing", type=float, default=18.0, help="shoulder swing amplitude, deg")
@@ -71,8 +81,8 @@ def build_parser():
                    help="supersampling factor (anti-aliasing); 0 = 2 up to 0.5 MP, else 1")
     v = p.add_argument_group("video")
     v.add_argument("-o", "--output", required=True, help="output .mp4")
-    v.add_argument("--width", type=int, default=640, help="upright frame width")
-    v.add_argument("--height-px", type=int, default=360, help="upright frame height")
+    v.add_argument("--size", type=_size, default=(640, 360), metavar="WxH",
+                   help="upright (displayed) frame size in pixels, even numbers")
     v.add_argument("--fps", type=float, default=30.0)
     v.add_argument("--vfr", action="store_true", help="variable frame rate timestamps")
     v.add_argument("--duration", type=float, default=5.0, help="s")
@@ -105,22 +115,23 @@ class Clip:
 
     def __init__(self, args):
         self.args = args
+        self.width, self.height = args.size
         self.gp = GaitParams(cadence=args.cadence, step_length=args.step_length,
-                             stance_pct=args.stance_pct, height=args.height, phase=args.phase,
+                             stance_pct=args.stance_pct, height=args.subject_height, phase=args.phase,
                              t_center=args.duration / 2, knee_peak_deg=args.knee_peak,
                              arm_swing_deg=args.arm_swing)
         self.walker = Walker(self.gp)
         self.skeleton = Skeleton(self.walker)
         self.body = BodyModel(self.skeleton, Outfit.from_seed(args.seed))
         self.scene = Scene(SceneParams(
-            direction=args.direction, width=args.width, height=args.height_px,
-            duration=args.duration, speed=self.gp.speed, subject_height=args.height,
+            direction=args.direction, width=self.width, height=self.height,
+            duration=args.duration, speed=self.gp.speed, subject_height=args.subject_height,
             camera_height=args.camera_height, camera_distance=args.camera_distance,
             focal_mm=args.focal_mm, shake_deg=args.shake, seed=args.seed))
         if args.ssaa <= 0:
             # anti-aliased edges look like a camera's; BlazePose scored the same
             # with 1 or 2 (README), and from 720p up 2x would cost ~4x the time
-            args.ssaa = 2 if args.width * args.height_px <= 500_000 else 1
+            args.ssaa = 2 if self.width * self.height <= 500_000 else 1
         n = int(round(args.duration * args.fps))
         self.times = video.frame_times(n, args.fps, args.vfr)
         self.pose = self.skeleton.pose(self.times)
@@ -174,7 +185,7 @@ class Clip:
         z = np.zeros((n, len(LANDMARKS)))
         vis = np.zeros((n, len(LANDMARKS)))
         t0 = time.perf_counter()
-        with video.Encoder(path, a.width, a.height_px, a.fps, a.codec, a.bits, a.rotate,
+        with video.Encoder(path, self.width, self.height, a.fps, a.codec, a.bits, a.rotate,
                            a.vfr, a.crf, a.faststart) as enc:
             for i in range(n):
                 img, xy[i], z[i], vis[i] = self.render_frame(i)
@@ -192,9 +203,9 @@ class Clip:
             "generator": {"name": "tests/walker/walker.py", "version": VERSION,
                           "argv": sys.argv[1:]},
             "params": {k: v for k, v in vars(a).items() if k not in ("quiet",)},
-            "video": {"path": path, "width": a.width, "height": a.height_px,
-                      "stored_width": a.height_px if swapped else a.width,
-                      "stored_height": a.width if swapped else a.height_px,
+            "video": {"path": path, "width": self.width, "height": self.height,
+                      "stored_width": self.height if swapped else self.width,
+                      "stored_height": self.width if swapped else self.height,
                       "fps": a.fps, "vfr": a.vfr, "frames": len(self.times),
                       "duration_s": duration, "codec": a.codec, "bits": a.bits,
                       "rotate_tag_deg": a.rotate,
@@ -205,7 +216,7 @@ class Clip:
                        "position_m": sc.cam_pos.tolist(), "target_m": sc.cam_target.tolist(),
                        "distance_m": sc.distance, "focal_px": sc.focal_px,
                        "shake_deg": a.shake},
-            "subject": dict(height_m=a.height, height_cm=a.height * 100,
+            "subject": dict(height_m=a.subject_height, height_cm=a.subject_height * 100,
                             **truth.leg_lengths(w)),
             "gait": truth.gait_truth(w, self.times),
             "events": events,
@@ -225,7 +236,7 @@ def main(argv=None):
     if not args.quiet:
         n = len(clip.times)
         print("%s: %d frames %dx%d in %.1f s (%.1f ms/frame)" % (
-            args.output, n, args.width, args.height_px, clip.elapsed,
+            args.output, n, clip.width, clip.height, clip.elapsed,
             1000 * clip.elapsed / n), file=sys.stderr)
     return 0
 
