@@ -66,6 +66,8 @@ int dn_device_av_hwdevice_new(struct dn_stream *stream, AVBufferRef **out, struc
         if (rc)
             return rc;
     }
+    dn_logf(DN_LOG_DEBUG, "FFmpeg CUDA device ready (%s)",
+            av < 0 ? "runtime's current context" : "AV_CUDA_USE_PRIMARY_CONTEXT");
     /* After creation, before any decoder exists: nvdec copies the stream
      * when it creates its decoder, and hwcontext init resets it to NULL. */
     ((AVCUDADeviceContext *)((AVHWDeviceContext *)(*out)->data)->hwctx)->stream =

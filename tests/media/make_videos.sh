@@ -7,7 +7,7 @@
 # is committed; a stamp skips the work when this script has not changed.
 #   make_videos.sh OUTDIR
 set -euo pipefail
-out=${1:?usage: make_videos.sh OUTDIR}
+out=$(realpath -m "${1:?usage: make_videos.sh OUTDIR}")
 here=$(cd "$(dirname "$0")" && pwd)
 py=${DN_TEST_PYTHON:-python3}
 mkdir -p "$out"
