@@ -1,0 +1,44 @@
+/* aws_env.c — integration-test setup against moto (see aws_env.h). */
+#include "aws_env.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+bool dn_aws_env_open(struct dn_aws_env *e)
+{
+    struct dn_http_options opt;
+    memset(e, 0, sizeof(*e));
+    if (!(e->endpoint = dn_test_moto_endpoint()))
+        return false;
+    dn_config_init(&e->cfg);
+    if (dn_config_set(&e->cfg, "AWS_ENDPOINT_URL", e->endpoint, DN_CFG_FLAG, &e->err) ||
+        dn_config_set(&e->cfg, "AWS_ACCESS_KEY_ID", "testing", DN_CFG_FLAG, &e->err) ||
+        dn_config_set(&e->cfg, "AWS_SECRET_ACCESS_KEY", "testing", DN_CFG_FLAG, &e->err) ||
+        dn_config_set(&e->cfg, "AWS_REGION", "us-east-1", DN_CFG_FLAG, &e->err))
+        return false;
+    dn_http_options_from_config(&e->cfg, &opt);
+    return !dn_http_pool_new(&opt, &e->pool, &e->err) &&
+           !dn_creds_provider_new(&e->cfg, &e->creds, &e->err) &&
+           !dn_s3_client_new(&e->cfg, e->creds, e->pool, &e->s3, &e->err);
+}
+
+void dn_aws_env_close(struct dn_aws_env *e)
+{
+    dn_s3_client_destroy(e->s3);
+    dn_creds_provider_destroy(e->creds);
+    dn_http_pool_destroy(e->pool);
+    memset(e, 0, sizeof(*e));
+}
+
+int dn_aws_env_fill(struct dn_aws_env *e, const char *args)
+{
+    char cmd[4096];
+    const char *python = getenv("DN_TEST_PYTHON");
+    snprintf(cmd, sizeof(cmd), "'%s' '%s/moto_fill.py' '%s' %s", python ? python : "python3",
+             DN_AWS_TESTS_DIR, e->endpoint, args);
+    int rc = system(cmd);
+    return rc == -1 ? -1 : WEXITSTATUS(rc);
+}

@@ -1,0 +1,34 @@
+/*
+ * aws_env.h — what an integration test needs to talk to the local S3+SQS
+ * server (moto, started by the ctest fixture): configuration pointing at it,
+ * one HTTP pool, credentials, and the S3 and SQS clients.
+ */
+#ifndef DANCER_TEST_AWS_ENV_H
+#define DANCER_TEST_AWS_ENV_H
+
+#include <stdbool.h>
+
+#include "dancer/config.h"
+#include "dancer/creds.h"
+#include "dancer/http.h"
+#include "dancer/s3.h"
+
+struct dn_aws_env {
+    struct dn_config cfg;
+    struct dn_http_pool *pool;
+    struct dn_creds_provider *creds;
+    struct dn_s3_client *s3;
+    struct dn_err err;
+    const char *endpoint;
+};
+
+/* Sets everything up against moto. Returns false when moto is not running
+ * (the caller skips) or setup fails (the caller fails: err says why). */
+bool dn_aws_env_open(struct dn_aws_env *e);
+void dn_aws_env_close(struct dn_aws_env *e);
+
+/* Runs tests/aws/moto_fill.py with the endpoint and these arguments using the
+ * tests' Python; returns its exit status. */
+int dn_aws_env_fill(struct dn_aws_env *e, const char *args);
+
+#endif
