@@ -5,16 +5,17 @@
  *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
  *
  * Region, first found wins:
- *   SQS: SQS_REGION, the region in an AWS queue URL's host, AWS_REGION,
- *        AWS_DEFAULT_REGION
- *   S3:  AWS_REGION, AWS_DEFAULT_REGION
+ *   SQS only: SQS_REGION, then the region in an AWS queue URL's host
+ *   both: AWS_REGION, AWS_DEFAULT_REGION, the profile's region
+ *         (dn_aws_region in creds.h)
  *   then, for a custom endpoint (a local server), "us-east-1"; else a
  *   DN_ERR_CONFIG error naming the variables.
  * Endpoint: AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL, then (SQS)
  * the queue URL's scheme and host, then https://<service>.<region>.amazonaws.com
  * (.amazonaws.com.cn in China regions).
  *
- * Pure functions of struct dn_config; no I/O; thread-safe.
+ * Functions of struct dn_config; thread-safe. dn_endpoint_region reads the
+ * shared config files for a profile region; the rest does no I/O.
  */
 #ifndef DANCER_ENDPOINT_H
 #define DANCER_ENDPOINT_H
@@ -35,7 +36,8 @@ struct dn_endpoint {
     bool custom;         /* from an AWS_ENDPOINT_URL* setting or a queue URL */
 };
 
-/* Region for `svc` into out[len]. Errors: DN_ERR_CONFIG (no region). */
+/* Region for `svc` into out[len]. Errors: DN_ERR_CONFIG (no region; an
+ * unreadable config file or unknown AWS_PROFILE, from dn_aws_region). */
 int dn_endpoint_region(const struct dn_config *cfg, enum dn_aws_service svc, char *out,
                        size_t len, struct dn_err *err);
 

@@ -8,41 +8,32 @@
 #include <strings.h>
 
 #include "dancer/config.h"
+#include "dancer/creds.h"
 #include "dancer/sigv4.h"
 #include "dancer/strbuf.h"
-
-/* Region sources in precedence order, as (setting name, value) pairs; a
- * new source (the profile's region) is one more row. */
-struct s_region_source {
-    const char *name;
-    const char *value;
-};
 
 int dn_endpoint_region(const struct dn_config *cfg, enum dn_aws_service svc, char *out,
                        size_t len, struct dn_err *err)
 {
-    char from_url[64] = "";
-    if (svc == DN_AWS_SQS)
-        dn_endpoint_sqs_url_region(cfg->sqs_queue_url, from_url, sizeof(from_url));
-    const struct s_region_source sources[] = {
-        {"SQS_REGION", svc == DN_AWS_SQS ? cfg->sqs_region : ""},
-        {"SQS_QUEUE_URL", from_url},
-        {"AWS_REGION", cfg->aws_region},
-        {"AWS_DEFAULT_REGION", cfg->aws_default_region},
-    };
-    for (size_t i = 0; i < sizeof(sources) / sizeof(*sources); i++) {
-        if (sources[i].value[0]) {
-            snprintf(out, len, "%s", sources[i].value);
-            return 0;
-        }
+    /* SQS first: its own setting, then the region a queue URL names (a
+     * queue lives in exactly one region, whatever AWS_REGION says). */
+    if (svc == DN_AWS_SQS && cfg->sqs_region[0]) {
+        snprintf(out, len, "%s", cfg->sqs_region);
+        return 0;
     }
+    if (svc == DN_AWS_SQS && dn_endpoint_sqs_url_region(cfg->sqs_queue_url, out, len))
+        return 0;
+    /* AWS_REGION, AWS_DEFAULT_REGION, the profile's region: the CLI's order. */
+    int rc = dn_aws_region(cfg, out, len, err);
+    if (rc || out[0])
+        return rc;
     /* A local S3/SQS server ignores the region but SigV4 needs one. */
     const char *svc_url = svc == DN_AWS_SQS ? cfg->aws_endpoint_url_sqs : cfg->aws_endpoint_url_s3;
     if (svc_url[0] || cfg->aws_endpoint_url[0]) {
         snprintf(out, len, "us-east-1");
         return 0;
     }
-    return dn_err_set(err, DN_ERR_CONFIG, "no AWS region for %s: set %sAWS_REGION",
+    return dn_err_set(err, DN_ERR_CONFIG, "no AWS region for %s: set %sAWS_REGION (or a profile region)",
                       svc == DN_AWS_SQS ? "SQS" : "S3", svc == DN_AWS_SQS ? "SQS_REGION or " : "");
 }
 

@@ -17,7 +17,10 @@ bool dn_aws_env_open(struct dn_aws_env *e)
     if (dn_config_set(&e->cfg, "AWS_ENDPOINT_URL", e->endpoint, DN_CFG_FLAG, &e->err) ||
         dn_config_set(&e->cfg, "AWS_ACCESS_KEY_ID", "testing", DN_CFG_FLAG, &e->err) ||
         dn_config_set(&e->cfg, "AWS_SECRET_ACCESS_KEY", "testing", DN_CFG_FLAG, &e->err) ||
-        dn_config_set(&e->cfg, "AWS_REGION", "us-east-1", DN_CFG_FLAG, &e->err))
+        dn_config_set(&e->cfg, "AWS_REGION", "us-east-1", DN_CFG_FLAG, &e->err) ||
+        dn_config_set(&e->cfg, "AWS_CONFIG_FILE", "/nonexistent/dancer-test/config", DN_CFG_FLAG, &e->err) ||
+        dn_config_set(&e->cfg, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dancer-test/credentials",
+                      DN_CFG_FLAG, &e->err))
         return false;
     dn_http_options_from_config(&e->cfg, &opt);
     return !dn_http_pool_new(&opt, &e->pool, &e->err) &&

@@ -1,20 +1,49 @@
 /* test_endpoint.c — region precedence, endpoint overrides and S3 addressing. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "dancer/config.h"
 #include "dancer/endpoint.h"
 #include "test.h"
 
-static void s_cfg(struct dn_config *cfg)
-{
-    dn_config_init(cfg); /* defaults only: the test environment is not read */
-}
-
 static void s_set(struct dn_config *cfg, const char *name, const char *value)
 {
     struct dn_err err = {0};
     if (dn_config_set(cfg, name, value, DN_CFG_FLAG, &err))
         dn_test_fail(__FILE__, __LINE__, "%s", err.msg);
+}
+
+/* Defaults only (the test environment is not read), and no shared files:
+ * a developer's ~/.aws/config must not supply a region. */
+static void s_cfg(struct dn_config *cfg)
+{
+    dn_config_init(cfg);
+    s_set(cfg, "AWS_CONFIG_FILE", "/nonexistent/dancer-test/config");
+    s_set(cfg, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dancer-test/credentials");
+}
+
+DN_TEST(region_from_profile)
+{
+    struct dn_config cfg;
+    char region[64], path[1024];
+    struct dn_err err = {0};
+    const char *dir = dn_test_tmp_dir();
+    DN_CHECK(dir);
+    snprintf(path, sizeof(path), "%s/config", dir);
+    FILE *f = fopen(path, "w");
+    DN_CHECK(f);
+    fputs("[default]\nregion = sa-east-1\n[profile other]\nregion = eu-north-1\n", f);
+    fclose(f);
+    s_cfg(&cfg);
+    s_set(&cfg, "AWS_CONFIG_FILE", path);
+    DN_CHECK_OK(dn_endpoint_region(&cfg, DN_AWS_S3, region, sizeof(region), &err), &err);
+    DN_EXPECT_STR(region, "sa-east-1");
+    s_set(&cfg, "AWS_PROFILE", "other");
+    DN_CHECK_OK(dn_endpoint_region(&cfg, DN_AWS_SQS, region, sizeof(region), &err), &err);
+    DN_EXPECT_STR(region, "eu-north-1");
+    s_set(&cfg, "AWS_DEFAULT_REGION", "ca-central-1"); /* the environment wins over the file */
+    DN_CHECK_OK(dn_endpoint_region(&cfg, DN_AWS_S3, region, sizeof(region), &err), &err);
+    DN_EXPECT_STR(region, "ca-central-1");
 }
 
 DN_TEST(region_precedence_sqs)
