@@ -192,6 +192,7 @@ struct dn_frame {
     double pts_s;               /* presentation time, seconds from the stream's start */
     int64_t index;              /* display-order number among all decoded frames, from 0
                                    (counts frames skipped by sub-sampling) */
+    bool corrupt;               /* the decoder concealed errors in it (damaged input) */
 };
 
 /* ---- demux + decode ------------------------------------------------------ */

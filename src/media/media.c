@@ -288,6 +288,7 @@ static int s_take(struct dn_media *m, AVFrame *f, bool corrupt, const struct dn_
     m->frame.rotation_deg = m->info.rotation_deg;
     m->frame.pts_s = pts;
     m->frame.index = index;
+    m->frame.corrupt = corrupt;
     m->stats.delivered++;
     *frame = &m->frame;
     return 0;

@@ -78,6 +78,7 @@ double dn_tm_number(const struct cJSON *obj, const char *field)
 void dn_tm_options(struct dn_media_options *opt)
 {
     dn_media_options_init(opt, NULL);
+    opt->decoder = DN_DEVICE_CPU; /* bit-exact parity is the CPU path's; NVDEC: gpu-check.sh */
     opt->analysis_fps = 0;
     opt->threads = 2;
 }

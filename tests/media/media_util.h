@@ -29,8 +29,8 @@ struct cJSON *dn_tm_ffprobe(const char *path, const char *entries);
  * NaN when absent. */
 double dn_tm_number(const struct cJSON *obj, const char *field);
 
-/* Test defaults: the settings' defaults, every frame, two decode threads
- * (CI has two cores). */
+/* Test defaults: the settings' defaults, CPU decode, every frame, two
+ * decode threads (CI has two cores). */
 void dn_tm_options(struct dn_media_options *opt);
 
 /* Opens a generated video with a local file source. */

@@ -73,6 +73,15 @@ DN_TEST(a_few_corrupt_packets_are_survived)
     DN_EXPECT(st.corrupt >= 1 && st.corrupt <= 3); /* two packets damaged, 5% of 60 allowed */
     DN_EXPECT(frames >= 55);
     DN_EXPECT_INT(st.packets, 60);
+    /* The damaged frames come out flagged. */
+    struct dn_media *m;
+    const struct dn_frame *f;
+    long flagged = 0;
+    DN_CHECK_OK(dn_tm_open("corrupt_few.mp4", &opt, &m, &err), &err);
+    while (!dn_media_next_frame(m, &f, &err) && f)
+        flagged += f->corrupt;
+    dn_media_close(m);
+    DN_EXPECT(flagged >= 1 && flagged <= st.corrupt);
     /* The same file fails when no corruption is tolerated. */
     opt.max_corrupt_share = 0;
     s_expect_failure("corrupt_few.mp4", &opt, DN_ERR_BAD_INPUT, "DANCER_MAX_CORRUPT_PCT");
