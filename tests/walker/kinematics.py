@@ -16,9 +16,10 @@ Stance foot (no sliding): the foot first rotates about the heel sphere centre
 centre (heel rise) until toe off. A sphere turning about its own centre keeps its
 lowest point where it is, so the contact point never slides.
 
-Swing foot: ankle position and foot pitch follow quintic Hermite curves that match
-position, velocity and acceleration at toe off and heel strike, plus a lift bump
-whose height is solved so the peak swing knee flexion equals knee_peak_deg.
+Swing foot: the leg's reach (hip-ankle distance), its angle about the moving hip
+and the foot pitch follow quintic Hermite curves that match value, velocity and
+acceleration at toe off and heel strike; a lift term shortens the leg in early
+swing, solved so the peak swing knee flexion equals knee_peak_deg.
 
 Pelvis: constant forward speed v = step_length * cadence / 60, vertical
 oscillation twice per stride (highest when the hip passes over the stance ankle);
@@ -26,7 +27,7 @@ mean height and amplitude are solved so that the stance knee is never straighter
 than knee_min_deg. Knees come from two-link inverse kinematics (hip -> ankle).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -60,7 +61,8 @@ class Anthropometry:
         return 0.039 * self.height + self.sole
 
     @property
-    def hip_half_width(self):  # half the distance between hip joint centres
+    def hip_half_width(self):  # half the distance between hip joint centres (the
+        # joints sit ~half-way in from the trochanters, 0.191 H apart)
         return 0.052 * self.height
 
     @property
@@ -130,7 +132,6 @@ class GaitParams:
     hs_ahead_frac: float = 0.45     # heel ahead of the pelvis at heel strike, in step lengths
     arm_swing_deg: float = 18.0     # shoulder flexion amplitude (about the mean)
     trunk_lean_deg: float = 4.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def stride_time(self):
@@ -152,8 +153,8 @@ def _apply(theta, v):
 
 
 def quintic(u, d, p0, v0, a0, p1, v1, a1):
-    """Quintic Hermite on u in [0,1] over duration d, matching value/velocity/acceleration."""
-    u = u[..., None] if np.ndim(p0) else u
+    """Quintic Hermite on u in [0,1] spanning d seconds: value p, velocity v and
+    acceleration a (per second) at both ends."""
     u2, u3, u4, u5 = u * u, u ** 3, u ** 4, u ** 5
     h0 = 1 - 10 * u3 + 15 * u4 - 6 * u5
     h1 = u - 6 * u3 + 8 * u4 - 3 * u5
@@ -196,6 +197,7 @@ class Walker:
         self.r_max = self._leg_reach(gp.knee_min_deg)
         self.swing_ends = (self._to_state(), self._hs_state())
         self._solve_lift()
+        self._validate()
 
     # ---- timing -------------------------------------------------------------
     def hs_time(self, side, k):
@@ -231,7 +233,7 @@ class Walker:
 
     def pelvis_y(self, t):
         _, p = self.phase_of(RIGHT, t)
-        return self.y0 + self.amp * np.cos(4 * np.pi * (p - self.p_mid))
+        return self._hip_rel(p)[..., 1]
 
     # ---- foot-relative frame ------------------------------------------------
     # Stance and swing are computed per stride in a frame whose x is relative to
@@ -245,10 +247,7 @@ class Walker:
                          self.y0 + self.amp * np.cos(4 * np.pi * (p - self.p_mid))], -1)
 
     def _stance(self, p):
-        """Foot pose during stance at phase p: heel sphere centre (N,2), pitch (N,).
-
-        The formulas hold a little beyond toe off too (used for derivatives there).
-        """
+        """Foot pose during stance at phase p: heel sphere centre (N,2), pitch (N,)."""
         f = self.foot
         p = np.asarray(p, float)
         u_ff = np.clip(p / self.p_ff, 0, 1)
@@ -420,10 +419,28 @@ class Walker:
                 return -1.0
             return np.max(self.knee_flexion(hip, knee, ankle))
 
+        # a negative lift lowers the foot to bend the knee less (short steps);
+        # _validate refuses it if that puts the foot through the floor
         lo, hi = -0.2 * self.a.s, 0.6 * self.a.s
-        if peak(hi) < self.gp.knee_peak_deg:
-            raise ValueError("cannot reach %.0f deg swing knee flexion" % self.gp.knee_peak_deg)
+        want = self.gp.knee_peak_deg
+        if peak(hi) < want:
+            raise ValueError("cannot reach %.0f deg swing knee flexion" % want)
         for _ in range(50):
             mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if peak(mid) < self.gp.knee_peak_deg else (lo, mid)
+            lo, hi = (mid, hi) if peak(mid) < want else (lo, mid)
         self.lift = 0.5 * (lo + hi)
+
+    def _validate(self):
+        """Refuse parameter sets the model cannot walk: over-stretched legs, a foot
+        through the floor in swing, or a swing knee that misses knee_peak_deg."""
+        f = self.foot
+        t = self.hs_time(RIGHT, 0) + self.T * np.linspace(0, 1, 2000, endpoint=False)
+        hip, knee, ankle, reach = self.leg(RIGHT, t)
+        low = min((self.foot_point(RIGHT, t, [0.0, 0.0])[:, 1] - f.r_heel).min(),
+                  (self.foot_point(RIGHT, t, f.toe_c)[:, 1] - f.r_toe).min())
+        peak = self.knee_flexion(hip, knee, ankle).max()
+        if reach.max() >= 1 or low < -1e-9 or abs(peak - self.gp.knee_peak_deg) > 0.5:
+            raise ValueError("step length %.2f m with stance %.0f %% is outside the walker "
+                             "model's range for a %.2f m subject (keep step length about "
+                             "0.2-0.45 x height, stance 56-66 %%)"
+                             % (self.S, self.gp.stance_pct, self.a.height))

@@ -67,12 +67,15 @@ class Scene:
     def view(self):
         return VIEW_OF[self.sp.direction]
 
-    def _fit_distance(self, half_width_m):
+    def _fit_distance(self, half_width_m, level=False):
         """Distance at which the whole body (5 % margins) and half_width_m sideways fit,
-        with the camera aimed at the middle of the body."""
+        the camera aimed at the middle of the body or, if level, straight ahead."""
         sp, f = self.sp, self.focal_px
-        return max(half_width_m * f / (sp.width / 2.0),
-                   0.56 * sp.subject_height * f / (sp.height / 2.0))
+        h = sp.subject_height
+        half_height = 0.56 * h
+        if level:
+            half_height = max(sp.camera_height, 1.06 * h - sp.camera_height) + 0.05 * h
+        return max(half_width_m * f / (sp.width / 2.0), half_height * f / (sp.height / 2.0))
 
     def _auto_front_focal(self, path):
         """Focal length (px) and closest distance for a front/back view.
@@ -96,10 +99,13 @@ class Scene:
         path = sp.speed * sp.duration
         look_y = 0.5 * sp.subject_height
         if self.view == "side":
-            d = sp.camera_distance or self._fit_distance(path / 2 + 0.35 * sp.subject_height)
+            d = sp.camera_distance or self._fit_distance(path / 2 + 0.35 * sp.subject_height,
+                                                         level=True)
             zc = d if sp.direction == "ltr" else -d
             self.cam_pos = np.array([0.0, sp.camera_height, zc])
-            self.cam_target = np.array([0.0, look_y, 0.0])
+            # level: the image plane stays parallel to the legs' planes, so projected
+            # sagittal angles (knee, hip) equal the 3D ones
+            self.cam_target = np.array([0.0, sp.camera_height, 0.0])
             self.wall = (np.array([0.0, 0.0, np.sign(zc)]), -2.5)     # 2.5 m behind the path
         else:
             auto = None

@@ -110,6 +110,15 @@ def test_events_reproduce_parameters():
                   "%s: min knee flexion %.2f" % (kw, a["knee_flexion_min_deg"]))
 
 
+def test_refuses_what_it_cannot_walk():
+    for kw in (dict(step_length=1.0, stance_pct=66), dict(step_length=0.25, stance_pct=54)):
+        try:
+            Walker(GaitParams(**kw))
+            check(False, "%s accepted" % kw)
+        except ValueError:
+            pass
+
+
 def test_body_stays_above_floor():
     args = walker.build_parser().parse_args(["-o", "/dev/null", "--duration", "1.2"])
     clip = walker.Clip(args)
@@ -178,11 +187,20 @@ def test_hevc_10bit_side_view_visibility(tmp):
           "side-view hip visibility")
     g = tr["gait"]
     check(abs(g["double_support_pct"] - (2 * g["stance_pct"] - 100)) < 1e-9, "double support")
+    # side view: the knee angle measured on the truth landmarks is the 3D one
+    _, xy, _, _ = truth.read_landmarks_csv(csv_path)
+    for side, (h, k, a) in (("left", (23, 25, 27)), ("right", (24, 26, 28))):
+        u, v = xy[:, k] - xy[:, h], xy[:, a] - xy[:, k]
+        cos = np.sum(u * v, 1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)
+        flex2d = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+        want = g["joint_angles"][side]["knee_flexion_rom_frames_deg"]
+        check(abs(np.ptp(flex2d) - want) < 0.05,
+              "2D knee ROM %.3f != 3D %.3f (%s)" % (np.ptp(flex2d), want, side))
 
 
 def main():
     tests = [test_no_slide_and_no_penetration, test_events_reproduce_parameters,
-             test_body_stays_above_floor]
+             test_refuses_what_it_cannot_walk, test_body_stays_above_floor]
     file_tests = [test_rotation_and_cfr, test_vfr_timestamps, test_hevc_10bit_side_view_visibility]
     with tempfile.TemporaryDirectory() as tmp:
         for t in tests + file_tests:

@@ -225,8 +225,12 @@ class Clip:
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    clip = Clip(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        clip = Clip(args)
+    except ValueError as e:             # parameters the model cannot walk or frame
+        parser.error(str(e))
     xy, z, vis = clip.render(args.output)
     if args.truth:
         with open(args.truth, "w") as fh:
