@@ -162,6 +162,11 @@ def test_rotation_and_cfr(tmp):
           % np.abs(a - b).mean())
     times, xy, z, vis = truth.read_landmarks_csv(csv_path)
     check(xy.shape == (30, 33, 2) and np.allclose(times, np.arange(30) / 30), "landmark CSV")
+    only = os.path.join(tmp, "only.csv")
+    walker.main(["--truth-landmarks", only, *common])     # no video: same landmarks
+    _, xy2, z2, vis2 = truth.read_landmarks_csv(only)
+    check(np.array_equal(xy, xy2) and np.array_equal(z, z2) and np.array_equal(vis, vis2),
+          "truth-only landmarks differ from the rendered clip's")
 
 
 def test_vfr_timestamps(tmp):

@@ -80,7 +80,8 @@ def build_parser():
     c.add_argument("--ssaa", type=int, default=0,
                    help="supersampling factor (anti-aliasing); 0 = 2 up to 0.5 MP, else 1")
     v = p.add_argument_group("video")
-    v.add_argument("-o", "--output", required=True, help="output .mp4")
+    v.add_argument("-o", "--output", help="output .mp4 (without it: truth files only, no "
+                   "pixels drawn)")
     v.add_argument("--size", type=_size, default=(640, 360), metavar="WxH",
                    help="upright (displayed) frame size in pixels, even numbers")
     v.add_argument("--fps", type=float, default=30.0)
@@ -168,15 +169,26 @@ class Clip:
         frame.rgb[region] *= shade[..., None]
         prims = self.body.primitives(self.pose, i, cam.pos)
         frame.draw(prims)
-        vis = visibility(cam, prims, self.lm3d[i], self.tol)
         img = frame.downsample(a.ssaa)
         if a.noise > 0:
             img = img + self.rng.normal(0, a.noise / 255.0, img.shape)
+        return (img,) + self.landmarks_at(i, cam, prims)
+
+    def landmarks_at(self, i, cam, prims):
+        """Landmark pixels (33,2), z (33,) and visibility (33,) of frame i."""
+        vis = visibility(cam, prims, self.lm3d[i], self.tol)
         x, y, depth = cam.project(self.lm3d[i])
         mid = 0.5 * (self.lm3d[i, 23] + self.lm3d[i, 24])
         d_mid = cam.project(mid[None])[2][0]
         z = (depth - d_mid) * cam.f / d_mid     # BlazePose-like: px at hip depth, - = nearer
-        return img, np.stack([x, y], -1), z, vis
+        return np.stack([x, y], -1), z, vis.astype(float)
+
+    def landmarks(self):
+        """Truth landmarks of every frame without drawing any pixel (fast): what
+        render() returns alongside the video."""
+        out = [self.landmarks_at(i, cam, self.body.primitives(self.pose, i, cam.pos))
+               for i, cam in ((i, self.scene.camera(t)) for i, t in enumerate(self.times))]
+        return tuple(np.array(v) for v in zip(*out))
 
     def render(self, path):
         a = self.args
@@ -231,13 +243,18 @@ def main(argv=None):
         clip = Clip(args)
     except ValueError as e:             # parameters the model cannot walk or frame
         parser.error(str(e))
-    xy, z, vis = clip.render(args.output)
+    if not (args.output or args.truth or args.truth_landmarks):
+        parser.error("nothing to write: give -o, --truth or --truth-landmarks")
+    if args.output:
+        xy, z, vis = clip.render(args.output)
+    else:
+        xy, z, vis = clip.landmarks()
     if args.truth:
         with open(args.truth, "w") as fh:
             json.dump(clip.truth_record(args.output), fh, indent=1)
     if args.truth_landmarks:
         truth.write_landmarks_csv(args.truth_landmarks, clip.times, xy, z, vis)
-    if not args.quiet:
+    if args.output and not args.quiet:
         n = len(clip.times)
         print("%s: %d frames %dx%d in %.1f s (%.1f ms/frame)" % (
             args.output, n, clip.width, clip.height, clip.elapsed,
