@@ -70,11 +70,15 @@ const char *dn_test_unique_name(const char *prefix, char *buf, size_t len);
         if (dn_a_ != dn_b_)                                                              \
             dn_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, dn_a_, dn_b_); \
     } while (0)
-#define DN_CHECK_INT(a, b)                   \
-    do {                                     \
-        DN_EXPECT_INT(a, b);                 \
-        if ((long long)(a) != (long long)(b)) \
-            return;                          \
+/* Each argument is evaluated once: a call with side effects (an upload, a
+ * send) must not run twice. */
+#define DN_CHECK_INT(a, b)                                                                   \
+    do {                                                                                     \
+        long long dn_ca_ = (long long)(a), dn_cb_ = (long long)(b);                          \
+        if (dn_ca_ != dn_cb_) {                                                              \
+            dn_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, dn_ca_, dn_cb_); \
+            return;                                                                          \
+        }                                                                                    \
     } while (0)
 
 #define DN_EXPECT_STR(a, b)                                                            \
