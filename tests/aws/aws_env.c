@@ -25,11 +25,13 @@ bool dn_aws_env_open(struct dn_aws_env *e)
     dn_http_options_from_config(&e->cfg, &opt);
     return !dn_http_pool_new(&opt, &e->pool, &e->err) &&
            !dn_creds_provider_new(&e->cfg, &e->creds, &e->err) &&
-           !dn_s3_client_new(&e->cfg, e->creds, e->pool, &e->s3, &e->err);
+           !dn_s3_client_new(&e->cfg, e->creds, e->pool, &e->s3, &e->err) &&
+           !dn_sqs_client_new(&e->cfg, e->creds, e->pool, &e->sqs, &e->err);
 }
 
 void dn_aws_env_close(struct dn_aws_env *e)
 {
+    dn_sqs_client_destroy(e->sqs);
     dn_s3_client_destroy(e->s3);
     dn_creds_provider_destroy(e->creds);
     dn_http_pool_destroy(e->pool);

@@ -12,12 +12,14 @@
 #include "dancer/creds.h"
 #include "dancer/http.h"
 #include "dancer/s3.h"
+#include "dancer/sqs.h"
 
 struct dn_aws_env {
     struct dn_config cfg;
     struct dn_http_pool *pool;
     struct dn_creds_provider *creds;
     struct dn_s3_client *s3;
+    struct dn_sqs_client *sqs;
     struct dn_err err;
     const char *endpoint;
 };
@@ -30,5 +32,20 @@ void dn_aws_env_close(struct dn_aws_env *e);
 /* Runs tests/aws/moto_fill.py with the endpoint and these arguments using the
  * tests' Python; returns its exit status. */
 int dn_aws_env_fill(struct dn_aws_env *e, const char *args);
+
+/* Opens the environment in a DN_TEST case: skips without moto, fails
+ * (and returns) when setup breaks. */
+#define DN_AWS_ENV_OPEN(e)                                          \
+    do {                                                            \
+        if (!dn_aws_env_open(e)) {                                  \
+            bool dn_failed_ = (e)->err.msg[0] != '\0';              \
+            if (dn_failed_)                                         \
+                dn_test_fail(__FILE__, __LINE__, "%s", (e)->err.msg); \
+            dn_aws_env_close(e);                                    \
+            if (!dn_failed_)                                        \
+                DN_SKIP("no local S3+SQS server (moto)");           \
+            return;                                                 \
+        }                                                           \
+    } while (0)
 
 #endif

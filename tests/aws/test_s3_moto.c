@@ -7,18 +7,6 @@
 #include "aws_env.h"
 #include "test.h"
 
-#define OPEN_ENV(e)                                                    \
-    do {                                                               \
-        if (!dn_aws_env_open(e)) {                                     \
-            if ((e)->err.msg[0])                                       \
-                dn_test_fail(__FILE__, __LINE__, "%s", (e)->err.msg); \
-            else                                                       \
-                DN_SKIP("no local S3+SQS server (moto)");              \
-            dn_aws_env_close(e);                                       \
-            return;                                                    \
-        }                                                              \
-    } while (0)
-
 static const char *s_bucket(struct dn_aws_env *e, char *buf, size_t len)
 {
     dn_test_unique_name("dn-s3", buf, len);
@@ -40,7 +28,7 @@ DN_TEST(objects_round_trip)
 {
     struct dn_aws_env e;
     char bucket[64], etag[DN_S3_ETAG_MAX];
-    OPEN_ENV(&e);
+    DN_AWS_ENV_OPEN(&e);
     s_bucket(&e, bucket, sizeof(bucket));
     struct dn_http_header meta[] = {{"subject-height-cm", "172.5"}};
     struct dn_s3_put_opts opts = {.content_type = "video/mp4", .meta = meta, .nmeta = 1};
@@ -84,7 +72,7 @@ DN_TEST(ranged_gets)
     struct dn_aws_env e;
     char bucket[64], etag[DN_S3_ETAG_MAX], buf[16];
     struct dn_s3_range r;
-    OPEN_ENV(&e);
+    DN_AWS_ENV_OPEN(&e);
     s_bucket(&e, bucket, sizeof(bucket));
     struct dn_s3_put_opts opts = {.content_type = "application/octet-stream"};
     DN_CHECK_OK(dn_s3_put_object(e.s3, bucket, "v.mp4", "0123456789", 10, &opts, etag, &e.err), &e.err);
@@ -128,7 +116,7 @@ DN_TEST(conditional_puts_and_delete)
 {
     struct dn_aws_env e;
     char bucket[64], etag[DN_S3_ETAG_MAX];
-    OPEN_ENV(&e);
+    DN_AWS_ENV_OPEN(&e);
     s_bucket(&e, bucket, sizeof(bucket));
     struct dn_s3_put_opts create = {.content_type = "application/json", .if_none_match = true};
     DN_CHECK_OK(dn_s3_put_object(e.s3, bucket, "r.json", "{}", 2, &create, etag, &e.err), &e.err);
@@ -170,7 +158,7 @@ DN_TEST(pagination_over_1000_keys)
 {
     struct dn_aws_env e;
     char bucket[64], args[256];
-    OPEN_ENV(&e);
+    DN_AWS_ENV_OPEN(&e);
     s_bucket(&e, bucket, sizeof(bucket));
     snprintf(args, sizeof(args), "%s many uploads/p/ 1105", bucket);
     DN_CHECK_INT(dn_aws_env_fill(&e, args), 0);
@@ -218,7 +206,7 @@ DN_TEST(notification_configuration)
     struct dn_aws_env e;
     char bucket[64];
     struct dn_s3_notification n;
-    OPEN_ENV(&e);
+    DN_AWS_ENV_OPEN(&e);
     s_bucket(&e, bucket, sizeof(bucket));
     DN_CHECK_OK(dn_s3_get_notification(e.s3, bucket, &n, &e.err), &e.err);
     DN_EXPECT_INT(n.nqueues, 0);
