@@ -13,8 +13,12 @@ line per op:
 
     op  name               shape           max|ref|     max|d|    rel       first bad index
 and names the first op whose max |ours - ref| exceeds atol + rtol * max|ref|
-(default 1e-5 + 1e-5: a single op in float32 differs by summation order
-only). Exit 0 when no op diverges, 1 otherwise, 77 when the model is missing.
+(default 1e-3 + 1e-2). Each op sees its own predecessors' outputs, so
+float32 summation-order differences accumulate along the graph (~1e-5 of
+max|ref| early, up to ~3e-3 in the landmark decoder at 256x256, see the
+rel column); a wrong kernel shows up as a jump to ~1 at one op. Tighten
+--rtol to watch the accumulation itself. Exit 0 when no op
+diverges, 1 otherwise, 77 when the model is missing.
 """
 import argparse
 import os
@@ -65,7 +69,7 @@ def compare(ref_dir, our_dir, atol, rtol):
             return i if first is None else first
         d = np.abs(o.astype(np.float64) - r)
         scale = float(np.abs(r).max())
-        worst = np.unravel_index(int(np.argmax(d)), d.shape)
+        worst = tuple(int(v) for v in np.unravel_index(int(np.argmax(d)), d.shape))
         bad = not np.isfinite(d).all() or d.max() > atol + rtol * scale
         shape = "x".join(str(s) for s in r.shape)
         print(f"{i:4d} {ref[i][2]:<18} {shape:<18} {scale:10.4g} {d.max():10.3g} "
@@ -78,12 +82,12 @@ def compare(ref_dir, our_dir, atol, rtol):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("model")
-    ap.add_argument("--input", help=".npy input, batch 1 (default: seeded uniform in the net's range)")
+    ap.add_argument("--input", help=".npy input; its first item is used (default: seeded uniform in the net's range)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--gpu", action="store_true", help="run our CUDA kernels instead of the C reference")
     ap.add_argument("--keep", help="write both dumps under this directory and keep them")
-    ap.add_argument("--atol", type=float, default=1e-5)
-    ap.add_argument("--rtol", type=float, default=1e-5)
+    ap.add_argument("--atol", type=float, default=1e-3)
+    ap.add_argument("--rtol", type=float, default=1e-2)
     ap.add_argument("--nn-run", default=os.environ.get("DN_NN_RUN", os.path.join(ROOT, "build/tests/pose/nn_run")))
     a = ap.parse_args()
     import dump_layers  # models/: needs numpy + the interpreter
@@ -92,7 +96,7 @@ def main():
     work = a.keep or tempfile.mkdtemp(prefix="nn_layers.")
     os.makedirs(work, exist_ok=True)
     if a.input:
-        x = np.load(a.input).astype(np.float32)
+        x = np.load(a.input).astype(np.float32)[:1]  # first item
     else:
         shape = dump_layers.interpreter(tfl, preserve_all=False).get_input_details()[0]["shape"]
         x = dump_layers.make_input(tuple(int(s) for s in shape), a.seed)
