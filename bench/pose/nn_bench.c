@@ -6,7 +6,9 @@
  * [0,1]), runs `--warmup` untimed batches, then batches until both K runs
  * and S seconds are done, and prints one JSON line:
  *   {"model": ..., "device": "cpu"|"gpu", "batch": N, "threads": T,
- *    "runs": K, "ms_per_batch": ..., "frames_per_s": ...}
+ *    "runs": K, "ms_per_batch": ..., "frames_per_s": ..., "cpu_ms_per_frame": ...}
+ * (cpu_ms_per_frame: user + system time of all threads, steadier than wall
+ * time on a shared machine.)
  * CPU threads: OMP_NUM_THREADS (reported as "threads"). GPU: one stream,
  * input already on the device (as in the pipeline), timed to a stream sync.
  * --ops adds a per-op profile on stderr (time of each op, summed per op
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -43,6 +46,16 @@ static double s_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds (user + system, all threads) of this process: steadier than
+ * wall time on a shared machine. */
+static double s_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 static int s_parse(int argc, char **argv, struct s_opts *o)
@@ -141,14 +154,14 @@ static void s_print_profile(const struct dn_nn_model *m, const struct s_prof *p,
 }
 
 static int s_bench(const struct s_opts *o, struct dn_nn_runner *r, struct dn_stream *stream,
-                   struct s_prof *prof, double *ms, int *runs, struct dn_err *err)
+                   struct s_prof *prof, double *ms, double *cpu_ms, int *runs, struct dn_err *err)
 {
     int rc = 0;
     for (int i = 0; i < o->warmup && rc == 0; i++)
         rc = dn_nn_runner_run(r, o->batch, stream, err);
     if (rc == 0 && o->gpu)
         rc = dn_stream_sync(stream, err);
-    double t0 = s_now(), t = t0;
+    double t0 = s_now(), t = t0, c0 = s_cpu();
     *runs = 0;
     while (rc == 0 && (*runs < o->iters || t - t0 < o->seconds)) {
         if (prof) {
@@ -163,6 +176,7 @@ static int s_bench(const struct s_opts *o, struct dn_nn_runner *r, struct dn_str
         t = s_now();
     }
     *ms = 1e3 * (t - t0) / *runs;
+    *cpu_ms = 1e3 * (s_cpu() - c0) / *runs;
     return rc;
 }
 
@@ -175,7 +189,7 @@ int main(int argc, char **argv)
     struct dn_stream *stream = NULL;
     struct dn_nn_tensor_info in;
     float *host = NULL;
-    double ms = 0;
+    double ms = 0, cpu_ms = 0;
     int runs = 0, threads = 1;
     if (s_parse(argc, argv, &o)) {
         fprintf(stderr, "usage: nn_bench MODEL.dnm [--batch N] [--iters K] [--seconds S] "
@@ -217,16 +231,17 @@ int main(int argc, char **argv)
             rc = dn_err_set(&err, DN_ERR_RESOURCE, "out of memory");
     }
     if (rc == 0)
-        rc = s_bench(&o, r, stream, o.ops ? &prof : NULL, &ms, &runs, &err);
+        rc = s_bench(&o, r, stream, o.ops ? &prof : NULL, &ms, &cpu_ms, &runs, &err);
     if (rc == 0 && o.ops)
         s_print_profile(m, &prof, runs);
     free(prof.secs);
     free(prof.names);
     if (rc == 0)
         printf("{\"model\": \"%s\", \"device\": \"%s\", \"batch\": %d, \"threads\": %d, "
-               "\"runs\": %d, \"ms_per_batch\": %.3f, \"frames_per_s\": %.2f}\n",
+               "\"runs\": %d, \"ms_per_batch\": %.3f, \"frames_per_s\": %.2f, "
+               "\"cpu_ms_per_frame\": %.3f}\n",
                o.model, o.gpu ? "gpu" : "cpu", o.batch, o.gpu ? 0 : threads, runs, ms,
-               1e3 * o.batch / ms);
+               1e3 * o.batch / ms, cpu_ms / o.batch);
     else
         fprintf(stderr, "nn_bench: %s\n", err.msg);
     free(host);

@@ -37,6 +37,10 @@
 #include "dancer/device.h"
 #include "dancer/err.h"
 
+#ifdef __cplusplus
+extern "C" { /* kernels/<op>.cu are C++ */
+#endif
+
 #define DN_NN_MAX_RANK 4
 
 /* Op codes: TFLite's BuiltinOperator numbers (FORMAT.md "Ops"). RESHAPE runs
@@ -143,7 +147,9 @@ const float *dn_nn_runner_output(const struct dn_nn_runner *r, int index);
 
 /* Runs the graph on the first `batch` (1..max_batch) items of the inputs.
  * CPU: synchronous; `stream` is ignored (may be NULL); kernels use OpenMP
- * threads when built with it (OMP_NUM_THREADS). GPU: enqueues every kernel
+ * threads when built with it (OMP_NUM_THREADS; on a machine shared with
+ * other busy threads set OMP_WAIT_POLICY=passive: spinning OpenMP barriers
+ * collapse when a thread is descheduled). GPU: enqueues every kernel
  * on `stream` (NULL = the legacy default stream) and returns; outputs are
  * ready once the stream is synchronised; no host round trip in between.
  * Errors: DN_ERR_INTERNAL (batch out of range, kernel launch failure). */
@@ -163,5 +169,9 @@ typedef int dn_nn_trace_fn(int op_index, const struct dn_nn_op_info *info, const
  * tools (tests/pose/nn_layers.c), not for production (GPU: syncs each op). */
 int dn_nn_runner_run_traced(struct dn_nn_runner *r, int batch, struct dn_stream *stream,
                             dn_nn_trace_fn *fn, void *user_data, struct dn_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,6 +22,10 @@
 #include "dancer/err.h"
 #include "dancer/nn.h"
 
+#ifdef __cplusplus
+extern "C" { /* kernels/<op>.cu are C++ */
+#endif
+
 /* Geometry of a window op (CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D).
  * Input (n, h, w, c), output (n, oh, ow, oc). Tap (ky, kx) of output pixel
  * (oy, ox) reads input row oy·stride_h − pad_top + ky·dil_h (columns alike);
@@ -102,5 +106,9 @@ void dn_resize_bilinear_ref(float *out, const float *inp, int n, int h, int w, i
 int dn_resize_bilinear_gpu(float *out, const float *inp, int n, int h, int w, int c, int oh,
                            int ow, int align_corners, int half_pixel_centers,
                            struct dn_stream *stream, struct dn_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -2,6 +2,7 @@
  * of the parity tests and of the per-layer debug tool (nn_layers.py).
  *
  *   nn_run MODEL.dnm --input X.npy [--batch N] [--out DIR] [--layers DIR] [--gpu]
+ *   nn_run MODEL.dnm --input X.npy [--batch N] --compare-gpu [--atol A] [--rtol R]
  *
  * X.npy holds k items of the graph input (shape (k, ...) or the batch-1
  * shape); a run of batch N uses items 0..N-1, cycling when N > k (default
@@ -9,7 +10,14 @@
  * (N, ...). --layers DIR writes every op's output as DIR/NNN_<OP>.npy (the
  * names models/dump_layers.py uses) plus index.tsv. --gpu runs the CUDA
  * kernels instead of the C reference (outputs are copied back).
+ * --compare-gpu is the per-layer check of the CUDA kernels against the C
+ * reference, for a GPU machine without Python: it runs both, prints one
+ * line per op (max |gpu − cpu|, max |cpu|) and names the first op where
+ * the difference exceeds atol + rtol·max|cpu| (default 1e-3 + 1e-2: see
+ * tests/pose/nn_layers.py, whose CPU-vs-TFLite differences accumulate the
+ * same way); exit 1 when one does.
  * Exit: 0 ok, 1 error, 77 a GPU was asked for and none is usable. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +30,18 @@
 struct s_opts {
     const char *model, *input, *out, *layers;
     int batch;
-    bool gpu;
+    bool gpu, compare;
+    double atol, rtol;
+};
+
+/* --compare-gpu: the CPU run's op outputs, then the GPU run checked against them. */
+struct s_compare {
+    float **saved;
+    float *host;
+    bool gpu_phase;
+    int first_bad;
+    double atol, rtol;
+    struct dn_err *err;
 };
 
 struct s_trace {
@@ -36,17 +55,25 @@ struct s_trace {
 static int s_usage(void)
 {
     fprintf(stderr, "usage: nn_run MODEL.dnm --input X.npy [--batch N] [--out DIR] "
-                    "[--layers DIR] [--gpu]\n");
+                    "[--layers DIR] [--gpu | --compare-gpu [--atol A] [--rtol R]]\n");
     return 1;
 }
 
 static int s_parse(int argc, char **argv, struct s_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    o->atol = 1e-3;
+    o->rtol = 1e-2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--gpu"))
             o->gpu = true;
+        else if (!strcmp(a, "--compare-gpu"))
+            o->gpu = o->compare = true;
+        else if (!strcmp(a, "--atol") && v)
+            o->atol = atof(argv[++i]);
+        else if (!strcmp(a, "--rtol") && v)
+            o->rtol = atof(argv[++i]);
         else if (!strcmp(a, "--input") && v)
             o->input = argv[++i];
         else if (!strcmp(a, "--out") && v)
@@ -196,6 +223,69 @@ static int s_run(const struct s_opts *o, const struct dn_nn_model *m, struct dn_
     return rc;
 }
 
+static int s_on_compare(int i, const struct dn_nn_op_info *op, const float *out, int batch,
+                        void *user)
+{
+    struct s_compare *c = user;
+    size_t n = op->output.count * (size_t)batch;
+    if (!c->gpu_phase) {
+        c->saved[i] = malloc(n * sizeof(float));
+        if (!c->saved[i])
+            return dn_err_set(c->err, DN_ERR_RESOURCE, "out of memory");
+        memcpy(c->saved[i], out, n * sizeof(float));
+        return 0;
+    }
+    if (s_fetch(true, c->host, out, n, c->err))
+        return dn_err_code(c->err);
+    double worst = 0, scale = 0;
+    for (size_t k = 0; k < n; k++) {
+        double d = fabs((double)c->host[k] - c->saved[i][k]);
+        worst = d > worst || d != d ? d : worst;
+        scale = fabs(c->saved[i][k]) > scale ? fabs(c->saved[i][k]) : scale;
+    }
+    bool bad = !(worst <= c->atol + c->rtol * scale);
+    printf("op %3d %-18s [%d,%d,%d,%d] max|cpu| %10.4g  max|gpu-cpu| %10.3g%s\n", i, op->op_name,
+           batch, op->output.dims[1], op->output.dims[2], op->output.dims[3], scale, worst,
+           bad && c->first_bad < 0 ? "  <-- first divergence" : "");
+    if (bad && c->first_bad < 0)
+        c->first_bad = i;
+    return 0;
+}
+
+/* Runs the CPU reference, then the GPU, both traced; 1 when an op diverges. */
+static int s_compare_gpu(const struct s_opts *o, const struct dn_nn_model *m,
+                         struct dn_nn_runner *gpu, struct dn_err *err)
+{
+    struct dn_nn_runner *cpu = NULL;
+    int batch = 0, n_ops = dn_nn_model_n_ops(m);
+    struct s_compare c = {.first_bad = -1, .atol = o->atol, .rtol = o->rtol, .err = err};
+    struct s_opts co = *o;
+    co.gpu = false;
+    c.saved = calloc((size_t)n_ops, sizeof(float *));
+    int rc = c.saved ? dn_nn_runner_new(m, dn_nn_runner_max_batch(gpu), false, &cpu, err)
+                     : dn_err_set(err, DN_ERR_RESOURCE, "out of memory");
+    if (rc == 0)
+        rc = s_fill(cpu, m, &co, &batch, err);
+    if (rc == 0)
+        rc = dn_nn_runner_run_traced(cpu, batch, NULL, s_on_compare, &c, err);
+    if (rc == 0)
+        rc = s_fill(gpu, m, o, &batch, err);
+    if (rc == 0 && !(c.host = malloc(s_max_op_floats(m) * (size_t)batch * sizeof(float))))
+        rc = dn_err_set(err, DN_ERR_RESOURCE, "out of memory");
+    c.gpu_phase = true;
+    if (rc == 0)
+        rc = dn_nn_runner_run_traced(gpu, batch, NULL, s_on_compare, &c, err);
+    for (int i = 0; c.saved && i < n_ops; i++)
+        free(c.saved[i]);
+    free(c.saved);
+    free(c.host);
+    dn_nn_runner_destroy(cpu);
+    if (rc)
+        return rc;
+    printf(c.first_bad < 0 ? "no op diverges\n" : "first diverging op: %d\n", c.first_bad);
+    return c.first_bad < 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct s_opts o;
@@ -215,8 +305,16 @@ int main(int argc, char **argv)
     int rc = dn_nn_model_load(o.model, &m, &err);
     if (rc == 0)
         rc = dn_nn_runner_new(m, o.batch > 0 ? o.batch : 8, o.gpu, &r, &err);
-    if (rc == 0)
+    if (rc == 0 && o.compare) {
+        rc = s_compare_gpu(&o, m, r, &err);
+        if (rc == 1) { /* a divergence, already reported */
+            dn_nn_runner_destroy(r);
+            dn_nn_model_destroy(m);
+            return 1;
+        }
+    } else if (rc == 0) {
         rc = s_run(&o, m, r, &err);
+    }
     if (rc)
         fprintf(stderr, "nn_run: %s\n", err.msg);
     dn_nn_runner_destroy(r);
