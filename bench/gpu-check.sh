@@ -12,6 +12,8 @@
 #   media_compare     NVDEC frames vs CPU frames: luma PSNR >= 40 dB, same count/times
 #   media_throughput  NVDEC frames/s for 1, 4, 7, 10 concurrent 1080p streams, dancer
 #                     vs `ffmpeg -hwaccel cuda -hwaccel_output_format cuda` run alike
+#   pose_nn           the network engine (bench/pose/gpu.sh): every CUDA op and both
+#                     networks vs the C reference, per-layer diff, frames/s at batch 1/32/128
 # Later stages add theirs: write a function section_<name> and add <name> to
 # SECTIONS below.
 #
@@ -19,7 +21,7 @@
 # section); OUT defaults to /tmp/gpu-check. Exit status 1 when a section failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SECTIONS=(env media_decode media_compare media_throughput)
+SECTIONS=(env media_decode media_compare media_throughput pose_nn)
 OUT=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUT"
 log=$OUT/gpu-check.log summary=$OUT/summary.txt
@@ -130,6 +132,15 @@ section_media_throughput() {
     done
     if [ "$fail" = 0 ]; then verdict media_throughput PASS "numbers above"; else
         verdict media_throughput FAIL "dancer's NVDEC decode failed"; fi
+}
+
+section_pose_nn() {
+    bash bench/pose/gpu.sh
+    case $? in
+    0) verdict pose_nn PASS "CUDA ops and networks match the C reference; numbers above" ;;
+    77) verdict pose_nn SKIP "no .carry/pose (run bench/gpu-prepare.sh here and carry .carry)" ;;
+    *) verdict pose_nn FAIL "see log" ;;
+    esac
 }
 
 echo "gpu-check: $(date -u +%FT%TZ) on $(hostname), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

@@ -42,9 +42,10 @@ static inline __attribute__((always_inline)) dn_v8 s_pixel8(const float *in_n, c
 
 /* Channels k0..k0+7 of S_PX interior output pixels ox..ox+3. */
 static inline __attribute__((always_inline)) void
-s_interior8(float *o, const float *in_n, const float *weight, dn_v8 b,
+s_interior8(float *o, const float *in_n, const float *weight, const dn_v8 *bias8,
             const struct dn_nn_window *g, int oy, int ox, int k0, float lo, float hi)
 {
+    const dn_v8 b = *bias8;
     dn_v8 a0 = b, a1 = b, a2 = b, a3 = b;
     const size_t step = (size_t)g->stride_w * g->c;
     for (int ky = 0; ky < g->kh; ky++) {
@@ -106,7 +107,7 @@ s_row(float *out, const float *inp, const float *weight, const float *bias,
         int ox = 0;
         for (; ox < g->ow; ox++) {
             if (ox >= xlo && ox + S_PX <= xhi) {
-                s_interior8(orow + (size_t)ox * g->oc + k0, in_n, weight, b, g, oy, ox, k0, lo, hi);
+                s_interior8(orow + (size_t)ox * g->oc + k0, in_n, weight, &b, g, oy, ox, k0, lo, hi);
                 ox += S_PX - 1;
                 continue;
             }

@@ -34,11 +34,6 @@ typedef float dn_v8 __attribute__((vector_size(32)));
  * vbroadcastss): a helper returning {x, x, ...} gets vector-lowered for the
  * baseline target before it is inlined into the AVX2 clone, and then builds
  * the vector lane by lane. */
-#if defined(__GNUC__) && !defined(__clang__)
-/* dn_v8 passes by value only between static inline functions of one file,
- * so the baseline clone's ABI note about 32-byte vectors does not apply. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 static inline __attribute__((always_inline)) dn_v8 dn_v8_load(const float *p)
 {
