@@ -9,7 +9,7 @@
 #   docker/check-nvdec.sh
 set -euo pipefail
 libdir=$(pkg-config --variable=libdir libavcodec)
-lib=$(ls "$libdir"/libavcodec.so.[0-9]* | head -n1)
+lib=$(find "$libdir" -maxdepth 1 -name "libavcodec.so.[0-9]*" | sort | head -n1)
 for want in h264_nvdec hevc_nvdec libnvcuvid.so.1; do
     if ! grep -qaF "$want" "$lib"; then
         echo "check-nvdec: $lib lacks $want: this FFmpeg cannot decode on NVDEC" >&2
