@@ -9,7 +9,7 @@
 #   .carry/e2e/lib/         the shared libraries those binaries need that are not
 #                           glibc, the driver or the carried FFmpeg (libcurl, OpenSSL,
 #                           cJSON, expat and what they pull in)
-#   .carry/e2e/models/      the converted BlazePose models (models/fetch.sh)
+#   .carry/e2e/models/      the converted BlazePose models (models/fetch.sh), gzipped
 #   .carry/e2e/videos/      1080p30 walker clips (tests/walker/walker.py) + frames.txt
 # Then, with the device tool: carry [".carry"], command `bash bench/gpu-e2e.sh`.
 #
@@ -57,7 +57,8 @@ while read -r name path; do
     esac
 done
 
-cp "$cache"/models/*.dnm "$out/models/"
+# gzip halves them (the detector's densified weights are mostly zeros).
+for m in "$cache"/models/*.dnm; do gzip -1 -c "$m" >"$out/models/$(basename "$m").gz"; done
 
 # Clips: rendered once per seed and cached (a 10 s 1080p walk takes a minute or two).
 vcache=$cache/bench/gpu-e2e

@@ -34,8 +34,13 @@ carry=$PWD/.carry
 e2e=$carry/e2e
 export LD_LIBRARY_PATH=$carry/ffmpeg/lib:$e2e/lib:/usr/local/nvidia/lib64:/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PATH=$carry/ffmpeg/bin:$PATH
-export DANCER_LOG_FORMAT=text DANCER_MODEL_DIR=$e2e/models
+export DANCER_LOG_FORMAT=text DANCER_MODEL_DIR=/tmp/gpu-e2e-models
 dancer=$e2e/bin/dancer
+# The models travel gzipped (54 -> 42 MB of carry).
+mkdir -p "$DANCER_MODEL_DIR"
+for m in "$e2e"/models/*.dnm.gz; do
+    [ -f "$m" ] && gunzip -c "$m" >"$DANCER_MODEL_DIR/$(basename "$m" .gz)"
+done
 
 verdict() { # verdict SECTION STATUS WHY
     echo "== SECTION $1: $2 ${3:-}"
