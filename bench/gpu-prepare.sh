@@ -4,7 +4,7 @@
 # carried to the device run):
 #   .carry/ffmpeg/      minimal FFmpeg 5.1 with NVDEC (bench/build-ffmpeg-min.sh)
 #   .carry/gpu/bin/     dn_decode_bench, a CUDA build linked against that FFmpeg
-#   .carry/gpu/lib/     shared libraries it needs that a CUDA image may lack (cJSON)
+#   .carry/gpu/lib/     shared libraries it needs that a CUDA image may lack (cJSON, curl...)
 #   .carry/gpu/videos/  the media test set (good inputs) + two 1080p clips
 # Then, with the device tool: carry [".carry"], command `bash bench/gpu-check.sh`.
 #
@@ -24,7 +24,12 @@ cmake --build "$build" -j"$(nproc)" --target dn_decode_bench >/dev/null
 rm -rf "$carry/gpu"
 mkdir -p "$carry/gpu/bin" "$carry/gpu/lib" "$carry/gpu/videos"
 cp "$build/bench/decode/dn_decode_bench" "$carry/gpu/bin/"
-cp -L "$(ldconfig -p | awk '/libcjson.so.1 / {print $NF; exit}')" "$carry/gpu/lib/"
+# Every shared library it needs beyond glibc and the carried FFmpeg (cJSON,
+# libcurl and its chain, OpenSSL, expat): the GPU image may lack them, and
+# newer glibc runs these older builds.
+LD_LIBRARY_PATH=$carry/ffmpeg/lib ldd "$carry/gpu/bin/dn_decode_bench" | awk '/=> \// {print $3}' |
+    grep -v -E "/(libc|libm|libpthread|libdl|librt|libresolv|ld-linux[^/]*)\.so" | grep -v "/$carry/" |
+    while read -r lib; do cp -L "$lib" "$carry/gpu/lib/"; done
 
 # Videos: generated here (the GPU machine has no encoders).
 media=$build/test-media

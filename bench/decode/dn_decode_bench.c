@@ -4,6 +4,9 @@
  *   dn_decode_bench [--decoder auto|cpu|gpu] [--threads N] [--streams K]
  *                   [--block-bytes B] [--compare-cpu] INPUT...
  *
+ * INPUT is a local path or s3://bucket/key (AWS settings from the
+ * environment: AWS_ENDPOINT_URL for the local S3 server).
+ *
  * Every frame is decoded and delivered (no sub-sampling). --streams K runs K
  * concurrent decodes of each input (one dn_media and thread each, as the
  * worker does) and reports the aggregate. --compare-cpu decodes each input
@@ -19,15 +22,19 @@
 #include <time.h>
 
 #include "dancer/config.h"
+#include "dancer/creds.h"
 #include "dancer/device.h"
+#include "dancer/http.h"
 #include "dancer/log.h"
 #include "dancer/media.h"
+#include "dancer/s3.h"
 #include "dancer/trace.h"
 
 #define S_MAX_STREAMS 64
 
 struct s_args {
     struct dn_media_options opt;
+    struct dn_s3_client *s3; /* NULL unless an input is s3:// */
     int streams;
     bool compare;
 };
@@ -48,11 +55,11 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int s_open(const char *input, const struct dn_media_options *opt, struct dn_media **m,
-                  struct dn_err *err)
+static int s_open(const struct s_args *a, const char *input, const struct dn_media_options *opt,
+                  struct dn_media **m, struct dn_err *err)
 {
     struct dn_byte_source *src;
-    int rc = dn_byte_source_file_new(input, &src, err);
+    int rc = dn_byte_source_open(input, a->s3, &src, err);
     return rc ? rc : dn_media_open(src, opt, m, err);
 }
 
@@ -64,7 +71,7 @@ static void *s_decode_main(void *arg)
     char name[32];
     snprintf(name, sizeof(name), "decode-%d", r->id);
     dn_trace_name_thread(name);
-    if (!s_open(r->input, &r->args->opt, &m, &r->err)) {
+    if (!s_open(r->args, r->input, &r->args->opt, &m, &r->err)) {
         r->gpu = dn_media_on_gpu(m);
         while (!dn_media_next_frame(m, &f, &r->err) && f)
             r->frames++;
@@ -144,7 +151,7 @@ static int s_compare(const struct s_args *a, const char *input)
     int rc = 1;
     gpu_opt.decoder = DN_DEVICE_GPU;
     cpu_opt.decoder = DN_DEVICE_CPU;
-    if (s_open(input, &gpu_opt, &g, &err) || s_open(input, &cpu_opt, &c, &err))
+    if (s_open(a, input, &gpu_opt, &g, &err) || s_open(a, input, &cpu_opt, &c, &err))
         goto cleanup;
     const struct dn_video_info *vi = dn_media_info(c);
     size_t px = (size_t)vi->width * (size_t)vi->height;
@@ -180,10 +187,39 @@ cleanup:
     return rc;
 }
 
+/* The S3 client for s3:// inputs, configured like dancer itself. */
+struct s_aws {
+    struct dn_http_pool *pool;
+    struct dn_creds_provider *creds;
+    struct dn_s3_client *s3;
+};
+
+static int s_aws_open(const struct dn_config *cfg, struct s_aws *aws, struct dn_s3_client **s3)
+{
+    struct dn_http_options http;
+    struct dn_err err = {0};
+    dn_http_options_from_config(cfg, &http);
+    if (dn_http_pool_new(&http, &aws->pool, &err) || dn_creds_provider_new(cfg, &aws->creds, &err) ||
+        dn_s3_client_new(cfg, aws->creds, aws->pool, &aws->s3, &err)) {
+        fprintf(stderr, "dn_decode_bench: S3: %s\n", err.msg);
+        return 1;
+    }
+    *s3 = aws->s3;
+    return 0;
+}
+
+static void s_aws_close(struct s_aws *aws)
+{
+    dn_s3_client_destroy(aws->s3);
+    dn_creds_provider_destroy(aws->creds);
+    dn_http_pool_destroy(aws->pool);
+}
+
 static int s_usage(void)
 {
     fprintf(stderr, "usage: dn_decode_bench [--decoder auto|cpu|gpu] [--threads N] "
-                    "[--streams K] [--block-bytes B] [--compare-cpu] INPUT...\n");
+                    "[--streams K] [--block-bytes B] [--compare-cpu] INPUT...\n"
+                    "INPUT: a local path or s3://bucket/key\n");
     return 2;
 }
 
@@ -220,7 +256,14 @@ int main(int argc, char **argv)
     }
     if (i == argc || a.streams < 1 || a.streams > S_MAX_STREAMS)
         return s_usage();
+    struct s_aws aws = {0};
+    for (int j = i; j < argc; j++)
+        if (!strncmp(argv[j], "s3://", 5) && !a.s3 && s_aws_open(&cfg, &aws, &a.s3)) {
+            s_aws_close(&aws);
+            return 2;
+        }
     for (; i < argc; i++)
         rc |= a.compare ? s_compare(&a, argv[i]) : s_throughput(&a, argv[i]);
+    s_aws_close(&aws);
     return rc;
 }

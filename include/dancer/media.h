@@ -4,7 +4,7 @@
  * on the CPU), and the frame interface the pose stage consumes.
  *
  * Flow:
- *     struct dn_byte_source *src;              // dn_byte_source_file_new, _s3_new, ...
+ *     struct dn_byte_source *src;              // dn_byte_source_open(path or s3://, ...)
  *     struct dn_media_options opt;
  *     dn_media_options_init(&opt, cfg);        // limits, cache, decoder from the settings
  *     dn_media_open(src, &opt, &m, &err);      // probe + limits + decoder; takes src
@@ -49,6 +49,7 @@
 #include "dancer/err.h"
 
 struct dn_config;
+struct dn_s3_client;
 struct dn_stream;
 
 /* ---- byte sources -------------------------------------------------------- */
@@ -59,7 +60,7 @@ struct dn_stream;
 struct dn_source_info {
     uint64_t size;              /* bytes */
     char etag[DN_ETAG_MAX];     /* version tag ("" when the source has none) */
-    char content_type[128];     /* "" when unknown */
+    char content_type[256];     /* "" when unknown */
 };
 
 /* A source of bytes at offsets: the seam between the media stage and where
@@ -95,6 +96,20 @@ int dn_byte_source_new(const struct dn_byte_source_ops *ops, void *ctx, const ch
  * DN_ERR_CONFLICT like a changed S3 object. Errors: DN_ERR_NOT_FOUND (no such
  * file), DN_ERR_BAD_INPUT (a directory or not readable). */
 int dn_byte_source_file_new(const char *path, struct dn_byte_source **out, struct dn_err *err);
+
+/* An S3 object: HeadObject gives size and ETag, reads are ranged GETs with
+ * If-Match on that ETag (DN_ERR_CONFLICT once the object is replaced,
+ * DN_ERR_NOT_FOUND once deleted). `client` is borrowed and must outlive the
+ * source; bucket and key are copied. Name: "s3://bucket/key".
+ * Errors: DN_ERR_RESOURCE. */
+int dn_byte_source_s3_new(struct dn_s3_client *client, const char *bucket, const char *key,
+                          struct dn_byte_source **out, struct dn_err *err);
+
+/* "s3://bucket/key" through `s3` (may be NULL for local paths only), or a
+ * local path. Errors: as the two constructors, DN_ERR_USAGE (malformed
+ * s3:// URL), DN_ERR_CONFIG (s3:// without a client). */
+int dn_byte_source_open(const char *input, struct dn_s3_client *s3, struct dn_byte_source **out,
+                        struct dn_err *err);
 
 /* Faults for tests and benchmarks, applied on top of another source. */
 struct dn_fault_options {

@@ -17,7 +17,9 @@
 
 #include "media_internal.h"
 
-/* libavformat's buffer: small reads are served from it without a call. */
+/* libavformat's buffer: small reads are served from it without a call. No
+ * larger than a block, so that one refill never spans more blocks than the
+ * cache holds (that would evict what the next refill needs). */
 #define S_AVIO_BUFFER (64 * 1024)
 #define S_MIN_BLOCK 4096
 
@@ -284,9 +286,11 @@ int dn_media_cache_new(struct dn_byte_source *src, uint64_t size,
     pthread_cond_init(&c->cond, NULL);
     s_geometry(c, opt);
     c->blocks = calloc((size_t)c->nblocks, sizeof(*c->blocks));
-    uint8_t *buffer = av_malloc(S_AVIO_BUFFER);
+    int avio_bytes = c->block_bytes < S_AVIO_BUFFER ? (int)c->block_bytes : S_AVIO_BUFFER;
+    avio_bytes = avio_bytes < S_MIN_BLOCK ? S_MIN_BLOCK : avio_bytes;
+    uint8_t *buffer = av_malloc((size_t)avio_bytes);
     if (buffer && c->blocks)
-        c->avio = avio_alloc_context(buffer, S_AVIO_BUFFER, 0, c, s_avio_read, NULL, s_avio_seek);
+        c->avio = avio_alloc_context(buffer, avio_bytes, 0, c, s_avio_read, NULL, s_avio_seek);
     if (!c->avio) {
         av_free(buffer);
         goto on_error;

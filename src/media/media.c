@@ -191,6 +191,15 @@ static int s_select_stream(struct dn_media *m, struct dn_err *err)
     return 0;
 }
 
+/* Every message starts with the input's name, once: some sources (the S3
+ * client) already put it there. */
+static void s_name_input(const struct dn_byte_source *src, struct dn_err *err)
+{
+    const char *name = dn_byte_source_name(src);
+    if (err && strncmp(err->msg, name, strlen(name)))
+        dn_err_prefix(err, "%s: ", name);
+}
+
 int dn_media_open(struct dn_byte_source *src, const struct dn_media_options *opt,
                   struct dn_media **out, struct dn_err *err)
 {
@@ -220,7 +229,7 @@ int dn_media_open(struct dn_byte_source *src, const struct dn_media_options *opt
     *out = m;
     return 0;
 on_error:
-    dn_err_prefix(err, "%s: ", dn_byte_source_name(src));
+    s_name_input(src, err);
     dn_media_close(m);
     return rc;
 }
@@ -357,7 +366,7 @@ int dn_media_next_frame(struct dn_media *m, const struct dn_frame **frame, struc
     if (rc) {
         m->failed = true;
         *frame = NULL;
-        dn_err_prefix(err, "%s: ", dn_byte_source_name(m->src));
+        s_name_input(m->src, err);
     }
     return rc;
 }

@@ -21,6 +21,13 @@ const char *dn_tm_video(const char *name)
     return stat(path, &st) ? NULL : path;
 }
 
+uint64_t dn_tm_size(const char *name)
+{
+    struct stat st;
+    const char *path = dn_tm_video(name);
+    return path && !stat(path, &st) ? (uint64_t)st.st_size : 0;
+}
+
 unsigned char *dn_tm_run(const char *cmd, size_t *len)
 {
     FILE *p = popen(cmd, "r");

@@ -7,6 +7,7 @@
 #define DANCER_TEST_MEDIA_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dancer/media.h"
 
@@ -15,6 +16,9 @@ struct cJSON;
 /* Path of a generated video (static buffer, overwritten by the next call);
  * NULL when the set is missing (the caller skips). */
 const char *dn_tm_video(const char *name);
+
+/* Size of a generated video in bytes (0 when missing). */
+uint64_t dn_tm_size(const char *name);
 
 /* Runs a shell command and returns its whole stdout in a malloc'ed buffer
  * (NUL-terminated, *len without the NUL). NULL when it fails to start or

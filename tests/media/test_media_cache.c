@@ -191,8 +191,10 @@ DN_TEST(source_errors_keep_their_class)
                   DN_E(DN_ERR_AUTH));
     /* Through AVIO: libavformat gets an AVERROR, the cache keeps the cause. */
     AVIOContext *pb = dn_media_cache_avio(r.cache);
-    avio_seek(pb, 9500, SEEK_SET);
-    DN_EXPECT(avio_read(pb, buf, sizeof(buf)) < 0);
+    /* avio_seek may read forward to a near target (its short-seek path)
+     * and meet the fault itself. */
+    int64_t sought = avio_seek(pb, 9500, SEEK_SET);
+    DN_EXPECT(sought < 0 || avio_read(pb, buf, sizeof(buf)) < 0);
     DN_EXPECT_INT(dn_media_cache_error(r.cache)->cls, DN_ERR_AUTH);
     DN_EXPECT(strstr(dn_media_cache_error(r.cache)->msg, "injected") != NULL);
     s_rig_close(&r);
