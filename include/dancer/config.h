@@ -86,6 +86,17 @@ struct dn_config {
     int max_corrupt_pct;
     int decode_threads;         /* 0: one per core */
 
+    /* worker: visibility heartbeat, retries, drain, observability */
+    int visibility_extension_s; /* s asked per heartbeat extension */
+    int retry_base_s;           /* first backoff of a transient failure, s */
+    int retry_max_s;            /* backoff cap, s */
+    int drain_grace_s;          /* s in-flight jobs get after SIGTERM / Spot notice */
+    int prefetch_batches;       /* received batches waiting for the analyzer */
+    char health_file[DN_CFG_URL]; /* touched by the loop; "" = none */
+    int status_interval_s;      /* periodic status line; 0 = off */
+    int spot_poll_s;            /* EC2 Spot/ASG termination poll; 0 = off */
+    char metrics_namespace[64]; /* CloudWatch EMF namespace; "" = no metric lines */
+
     /* enum dn_config_source of each setting, indexed like dn_config_setting() */
     unsigned char sources[DN_CFG_MAX_SETTINGS];
 };

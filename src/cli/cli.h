@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "dancer/analyzer.h"
 #include "dancer/config.h"
 #include "dancer/err.h"
 
@@ -76,6 +77,16 @@ int dn_cli_fail(const struct dn_cli *cli, const struct dn_err *err);
 
 /* Subcommands whose stage has not landed yet: says so and returns 2. */
 int dn_cli_not_built(const struct dn_cli *cli, const char *what);
+
+/* The analyzer `dancer worker` and `dancer reprocess` run: the pipeline's
+ * factory once `dancer analyze`'s pipeline has landed; NULL until then
+ * (the commands say "not built yet" rather than invent results). */
+#define DN_CLI_PIPELINE NULL
+
+/* `dancer worker` / `dancer reprocess` with the analyzer `factory` makes;
+ * the dancer binary passes DN_CLI_PIPELINE, tests pass their own. */
+int dn_cmd_worker_with(int argc, char **argv, dn_analyzer_factory_fn *factory);
+int dn_cmd_reprocess_with(int argc, char **argv, dn_analyzer_factory_fn *factory);
 
 int dn_cmd_analyze(int argc, char **argv);
 int dn_cmd_worker(int argc, char **argv);

@@ -1,6 +1,13 @@
 /* cmd_reprocess.c — `dancer reprocess`: re-analyse an S3 prefix. */
 #include "cli.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dancer/worker.h"
+
 static const char s_usage[] =
     "usage: dancer reprocess [OPTIONS] s3://bucket/prefix/\n"
     "Lists the prefix and analyses every upload without an up-to-date result,\n"
@@ -8,28 +15,69 @@ static const char s_usage[] =
     "the worker fleet. Re-running continues where it stopped.\n\n"
     "Options:\n"
     "  --enqueue              send the work to the queue instead of running it here\n"
+    "  --queue-url URL        the queue for --enqueue [SQS_QUEUE_URL]\n"
     "  --force                redo uploads whose result is up to date\n"
-    "  --dry-run              list what would be done, do nothing\n" DN_CLI_COMMON_HELP;
+    "  --dry-run              list what would be done, do nothing\n"
+    "Local batches hold SQS_MAX_MESSAGES videos; uploads are the keys ending in\n"
+    "S3_SUFFIX.\n" DN_CLI_COMMON_HELP;
 
-enum { OPT_ENQUEUE = DN_OPT_FIRST_FREE, OPT_FORCE, OPT_DRY_RUN };
+enum { OPT_ENQUEUE = DN_OPT_FIRST_FREE, OPT_FORCE, OPT_DRY_RUN, OPT_QUEUE_URL };
 
 static const struct option s_options[] = {
     {"enqueue", no_argument, NULL, OPT_ENQUEUE},
     {"force", no_argument, NULL, OPT_FORCE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"queue-url", required_argument, NULL, OPT_QUEUE_URL},
     DN_CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
-int dn_cmd_reprocess(int argc, char **argv)
+/* s3://bucket/prefix into bucket and prefix (pointers into a copy). */
+static bool s_parse_url(const char *url, char *buf, size_t len, const char **bucket,
+                        const char **prefix)
+{
+    if (strncmp(url, "s3://", 5) || strlen(url + 5) >= len || !url[5] || url[5] == '/')
+        return false;
+    snprintf(buf, len, "%s", url + 5);
+    char *slash = strchr(buf, '/');
+    *bucket = buf;
+    *prefix = slash ? slash + 1 : "";
+    if (slash)
+        *slash = '\0';
+    return true;
+}
+
+static int s_run(struct dn_cli *cli, struct dn_reprocess_options *ropt,
+                 dn_analyzer_factory_fn *factory)
+{
+    struct dn_worker_aws aws;
+    struct dn_analyzer *analyzer = NULL;
+    struct dn_err err = {0};
+    int rc = dn_worker_aws_open(&cli->cfg, &aws, &err);
+    if (!rc && !ropt->enqueue && !ropt->dry_run)
+        rc = factory(&cli->cfg, aws.s3, &analyzer, &err);
+    if (!rc)
+        rc = dn_reprocess_run(&cli->cfg, ropt, &aws, analyzer, NULL, &err);
+    if (analyzer)
+        analyzer->destroy(analyzer);
+    dn_worker_aws_close(&aws);
+    return rc ? dn_cli_fail(cli, &err) : DN_EXIT_OK;
+}
+
+int dn_cmd_reprocess_with(int argc, char **argv, dn_analyzer_factory_fn *factory)
 {
     struct dn_cli cli;
+    struct dn_reprocess_options ropt = {.out = stdout};
+    char url[2048];
     bool done;
     int opt, rc;
     dn_cli_init(&cli, "reprocess", s_usage);
     while ((opt = getopt_long(argc, argv, "h", s_options, NULL)) != -1) {
         switch (opt) {
-        case OPT_ENQUEUE: case OPT_FORCE: case OPT_DRY_RUN: break;
+        case OPT_ENQUEUE: ropt.enqueue = true; break;
+        case OPT_FORCE: ropt.force = true; break;
+        case OPT_DRY_RUN: ropt.dry_run = true; break;
+        case OPT_QUEUE_URL: dn_cli_flag(&cli, "SQS_QUEUE_URL", optarg); break;
         default:
             if ((rc = dn_cli_common(&cli, opt, optarg)))
                 return rc;
@@ -39,5 +87,17 @@ int dn_cmd_reprocess(int argc, char **argv)
         return rc;
     if (optind != argc - 1)
         return dn_cli_usage_error(&cli, "expected exactly one s3://bucket/prefix/");
-    return dn_cli_not_built(&cli, "the worker stage (issue #6)");
+    if (!s_parse_url(argv[optind], url, sizeof(url), &ropt.bucket, &ropt.prefix))
+        return dn_cli_usage_error(&cli, "'%s' is not an s3://bucket/prefix/ URL", argv[optind]);
+    if (!factory && !ropt.enqueue && !ropt.dry_run)
+        return dn_cli_not_built(&cli, "the analysis pipeline (issues #3-#5); --enqueue and "
+                                "--dry-run work");
+    ropt.batch = cli.cfg.sqs_max_messages;
+    ropt.progress_bar = isatty(fileno(stdout));
+    return s_run(&cli, &ropt, factory);
+}
+
+int dn_cmd_reprocess(int argc, char **argv)
+{
+    return dn_cmd_reprocess_with(argc, argv, DN_CLI_PIPELINE);
 }

@@ -1,6 +1,9 @@
 /* cmd_worker.c — `dancer worker`: the SQS batch loop, the main job. */
 #include "cli.h"
 
+#include "dancer/analyzer.h"
+#include "dancer/worker.h"
+
 static const char s_usage[] =
     "usage: dancer worker [OPTIONS]\n"
     "Long-polls the SQS queue for S3 upload events, analyses the videos in\n"
@@ -24,9 +27,28 @@ static const struct option s_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-int dn_cmd_worker(int argc, char **argv)
+/* Opens AWS, makes the analyzer and runs the loop until it ends. */
+static int s_run(struct dn_cli *cli, const struct dn_worker_options *wopt,
+                 dn_analyzer_factory_fn *factory)
+{
+    struct dn_worker_aws aws;
+    struct dn_analyzer *analyzer = NULL;
+    struct dn_err err = {0};
+    int rc = dn_worker_aws_open(&cli->cfg, &aws, &err);
+    if (!rc)
+        rc = factory(&cli->cfg, aws.s3, &analyzer, &err);
+    if (!rc)
+        rc = dn_worker_run(&cli->cfg, wopt, &aws, analyzer, NULL, &err);
+    if (analyzer)
+        analyzer->destroy(analyzer);
+    dn_worker_aws_close(&aws);
+    return rc ? dn_cli_fail(cli, &err) : DN_EXIT_OK;
+}
+
+int dn_cmd_worker_with(int argc, char **argv, dn_analyzer_factory_fn *factory)
 {
     struct dn_cli cli;
+    struct dn_worker_options wopt = {0};
     bool done;
     int opt, rc;
     dn_cli_init(&cli, "worker", s_usage);
@@ -34,7 +56,9 @@ int dn_cmd_worker(int argc, char **argv)
         switch (opt) {
         case OPT_QUEUE_URL: dn_cli_flag(&cli, "SQS_QUEUE_URL", optarg); break;
         case OPT_MAX_MESSAGES: dn_cli_flag(&cli, "SQS_MAX_MESSAGES", optarg); break;
-        case OPT_ONCE: case OPT_IDLE: case OPT_FORCE: break;
+        case OPT_ONCE: wopt.once = true; break;
+        case OPT_IDLE: wopt.exit_when_idle = true; break;
+        case OPT_FORCE: wopt.force = true; break;
         default:
             if ((rc = dn_cli_common(&cli, opt, optarg)))
                 return rc;
@@ -44,5 +68,12 @@ int dn_cmd_worker(int argc, char **argv)
         return dn_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if ((rc = dn_cli_load(&cli, &done)) || done)
         return rc;
-    return dn_cli_not_built(&cli, "the worker stage (issue #6)");
+    if (!factory)
+        return dn_cli_not_built(&cli, "the analysis pipeline the worker runs (issues #3-#5)");
+    return s_run(&cli, &wopt, factory);
+}
+
+int dn_cmd_worker(int argc, char **argv)
+{
+    return dn_cmd_worker_with(argc, argv, DN_CLI_PIPELINE);
 }

@@ -106,6 +106,23 @@ static const struct s_setting s_settings[] = {
     INT(max_corrupt_pct, "DANCER_MAX_CORRUPT_PCT", "5", 0, 100,
         "share of corrupt packets (percent) past which a video fails"),
     INT(decode_threads, "DANCER_DECODE_THREADS", "0", 0, 64, "CPU decode threads per video (0: one per core)"),
+
+    INT(visibility_extension_s, "DANCER_VISIBILITY_EXTENSION_S", "300", 2, 43200,
+        "seconds each visibility heartbeat asks for (extends when half is left; never past 12 h from receipt)"),
+    INT(retry_base_s, "DANCER_RETRY_BASE_S", "30", 0, 43200,
+        "a transiently failed message is retried after this many seconds, doubled per receive"),
+    INT(retry_max_s, "DANCER_RETRY_MAX_S", "900", 0, 43200, "cap of that retry backoff, seconds"),
+    INT(drain_grace_s, "DANCER_DRAIN_GRACE_S", "90", 0, 3600,
+        "on SIGTERM/SIGINT or a Spot notice, seconds in-flight jobs get to finish before release"),
+    INT(prefetch_batches, "DANCER_PREFETCH_BATCHES", "1", 0, 4,
+        "batches received ahead while the current one is analysed"),
+    STR(health_file, "DANCER_HEALTH_FILE", "", "file the worker loop touches every few seconds (Docker HEALTHCHECK)"),
+    INT(status_interval_s, "DANCER_STATUS_INTERVAL_S", "60", 0, 86400,
+        "seconds between worker status lines (uptime, processed, errors, queue depth); 0: none"),
+    INT(spot_poll_s, "DANCER_SPOT_POLL_S", "5", 0, 3600,
+        "seconds between EC2 Spot/Auto Scaling termination checks (IMDSv2); 0: off"),
+    STR(metrics_namespace, "DANCER_METRICS_NAMESPACE", "Dancer",
+        "CloudWatch namespace of the embedded-metric-format lines; empty: no metric lines"),
 };
 
 #define S_COUNT (sizeof(s_settings) / sizeof(s_settings[0]))
