@@ -60,7 +60,8 @@ def end_to_end(st=None):
         "eventSource": "aws:s3", "eventName": "ObjectRemoved:Delete",
         "s3": {"bucket": {"name": st.bucket}, "object": {"key": "uploads/x.mp4"}}}]}))
     st.wait_messages(6)  # TestEvent + 3 uploads + 2 sent by hand
-    w = Worker(BIN, st)
+    health = os.path.join(os.path.dirname(st.analysis_log), st.bucket + ".health")
+    w = Worker(BIN, st, env={"DANCER_HEALTH_FILE": health, "DANCER_STATUS_INTERVAL_S": "1"})
     check(w.wait() == 0, f"worker exit status {w.proc.returncode}; log {w.log_path}")
     for key, etag in etags.items():
         assert_result(st, key, etag)
@@ -75,6 +76,36 @@ def end_to_end(st=None):
                                  d["message_id"] for d in done), f"job lines: {done}")
     check(any("_aws" in x for x in w.lines()), "no embedded-metric-format line")
     check(w.events("worker stopped")[0]["deleted"] == 6, "not every message deleted")
+    check(os.path.exists(health), "health file not written")
+    status = w.events("status")
+    check(status and all(k in status[0] for k in ("uptime_s", "processed", "errors", "queue_depth")),
+          f"status line: {status}")
+
+
+@case
+def redelivery_idempotent():
+    """A message delivered again after its result was written (a worker
+    that died between PutObject and DeleteMessage) is deleted without a
+    second analysis; --force analyses it again."""
+    st = new_stack()
+    st.drain_test_event()
+    etag = st.upload("uploads/i/again.mp4", body())
+    st.wait_messages(1)
+    msg = st.sqs.receive_message(QueueUrl=st.queue, WaitTimeSeconds=1)["Messages"][0]
+    st.sqs.change_message_visibility(QueueUrl=st.queue, ReceiptHandle=msg["ReceiptHandle"],
+                                     VisibilityTimeout=0)
+    check(Worker(BIN, st).wait() == 0, "first worker failed")
+    st.sqs.send_message(QueueUrl=st.queue, MessageBody=msg["Body"])
+    w = Worker(BIN, st)
+    check(w.wait() == 0, f"second worker failed; log {w.log_path}")
+    check(len(analyses(st)) == 1, f"analyses: {analyses(st)}")
+    check(len(w.events("result up to date; skipped")) == 1, "skip not logged")
+    assert_empty(st)
+    st.sqs.send_message(QueueUrl=st.queue, MessageBody=msg["Body"])
+    check(Worker(BIN, st, args=("worker", "--exit-when-idle", "--force")).wait() == 0, "forced worker")
+    check(len(analyses(st)) == 2, "--force did not analyse again")
+    assert_result(st, "uploads/i/again.mp4", etag)
+    assert_empty(st)
 
 
 @case

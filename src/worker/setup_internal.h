@@ -1,0 +1,62 @@
+/*
+ * setup_internal.h — what `setup` and `doctor` share (private to
+ * src/worker): the documents `setup` writes, and the rules `doctor` checks
+ * them by. Single-threaded callers (the CLI).
+ */
+#ifndef DANCER_SETUP_INTERNAL_H
+#define DANCER_SETUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cJSON;
+struct dn_s3_notification;
+struct dn_s3_queue_config;
+
+/* The statement dancer owns in a queue policy, found and replaced by Sid so
+ * that other statements survive a re-run. */
+#define DN_SETUP_POLICY_SID "AllowS3ToSendMessages"
+/* The Id of dancer's queue configuration in the bucket notification. */
+#define DN_SETUP_NOTIFICATION_ID "dancer-uploads"
+/* The recommended queue attributes (the old guide's, minus its invalid
+ * MaxReceiveCount attribute, which belongs inside RedrivePolicy). */
+#define DN_SETUP_RETENTION_S "1209600" /* 14 days */
+
+/* The least-privilege statement: principal s3.amazonaws.com, action
+ * SQS:SendMessage only, resource the queue, aws:SourceAccount and
+ * aws:SourceArn conditions. NULL when out of memory. */
+struct cJSON *dn_setup_statement(const char *queue_arn, const char *account, const char *bucket);
+
+/* `existing` (a Policy attribute, may be NULL or "") with dancer's statement
+ * put in place of one with the same Sid, others kept. *changed says whether
+ * that differs from `existing`. malloc'd JSON; NULL when out of memory. An
+ * unparsable existing policy is replaced (and *changed set). */
+char *dn_setup_policy_merge(const char *existing, const char *queue_arn, const char *account,
+                            const char *bucket, bool *changed);
+
+/* Field `index` (0-based, ':'-separated) of an ARN into out: 4 is the
+ * account, 5 the resource name. False when the ARN has fewer fields. */
+bool dn_setup_arn_field(const char *arn, int index, char *out, size_t len);
+
+/* The queue configuration dancer wants for queue_arn, prefix and suffix
+ * (strings borrowed; events points at a static array). */
+void dn_setup_queue_config(struct dn_s3_queue_config *q, const char *queue_arn, const char *prefix,
+                           const char *suffix);
+
+/* Index of the queue configuration sending to queue_arn (else the one with
+ * dancer's Id), or -1. */
+int dn_setup_find_queue_config(const struct dn_s3_notification *n, const char *queue_arn);
+
+/* Whether a configuration sends ObjectCreated events with exactly this
+ * prefix and suffix ("" and NULL alike). */
+bool dn_setup_queue_config_matches(const struct dn_s3_queue_config *q, const char *queue_arn,
+                                   const char *prefix, const char *suffix);
+
+/* Whether a notification filter (prefix, suffix; NULL = none) selects key. */
+bool dn_setup_filter_selects(const char *prefix, const char *suffix, const char *key);
+
+/* Case-insensitive IAM string match with '*' and '?' wildcards (StringLike,
+ * ArnLike). */
+bool dn_setup_glob(const char *pattern, const char *s);
+
+#endif
