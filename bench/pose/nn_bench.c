@@ -35,11 +35,21 @@ struct s_opts {
     bool gpu, ops;
 };
 
-/* --ops: seconds spent in each op, accumulated over the timed runs. */
+/* --ops: seconds spent in each op, accumulated over the timed runs. With
+ * one CPU thread, the thread's CPU time (immune to other load on the
+ * machine); otherwise wall time. */
 struct s_prof {
     double last, *secs;
     const char **names;
+    clockid_t clock;
 };
+
+static double s_clock(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static double s_now(void)
 {
@@ -113,7 +123,7 @@ static float *s_host_input(const struct s_opts *o, size_t count, struct dn_err *
 static int s_on_op(int i, const struct dn_nn_op_info *op, const float *out, int batch, void *user)
 {
     struct s_prof *p = user;
-    double t = s_now();
+    double t = s_clock(p->clock);
     (void)out, (void)batch;
     p->secs[i] += t - p->last;
     p->names[i] = op->op_name;
@@ -136,7 +146,8 @@ static void s_print_profile(const struct dn_nn_model *m, const struct s_prof *p,
         per[t < 16 ? t : 15] += p->secs[i];
         total += p->secs[i];
     }
-    fprintf(stderr, "per op type (ms per run, share):\n");
+    fprintf(stderr, "per op type (%s ms per run, share):\n",
+            p->clock == CLOCK_THREAD_CPUTIME_ID ? "CPU" : "wall");
     for (int t = 0; t < nt; t++)
         fprintf(stderr, "  %-18s %8.3f  %5.1f%%\n", types[t], 1e3 * per[t] / runs, 100 * per[t] / total);
     fprintf(stderr, "slowest ops:\n");
@@ -165,7 +176,7 @@ static int s_bench(const struct s_opts *o, struct dn_nn_runner *r, struct dn_str
     *runs = 0;
     while (rc == 0 && (*runs < o->iters || t - t0 < o->seconds)) {
         if (prof) {
-            prof->last = s_now();
+            prof->last = s_clock(prof->clock);
             rc = dn_nn_runner_run_traced(r, o->batch, stream, s_on_op, prof, err);
         } else {
             rc = dn_nn_runner_run(r, o->batch, stream, err);
@@ -223,7 +234,7 @@ int main(int argc, char **argv)
         else
             memcpy(dn_nn_runner_input(r, 0), host, bytes);
     }
-    struct s_prof prof = {0};
+    struct s_prof prof = {.clock = !o.gpu && threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC};
     if (rc == 0 && o.ops) {
         prof.secs = calloc((size_t)dn_nn_model_n_ops(m), sizeof(double));
         prof.names = calloc((size_t)dn_nn_model_n_ops(m), sizeof(char *));

@@ -22,9 +22,15 @@
  * growing with the full c·kh·kw length. Any batch gives bit-identical
  * results per item, since a pixel's sum never depends on its tile. */
 #include <stdbool.h>
+#include <string.h>
 
 #include "dancer/nn_kernels.h"
 #include "nn_ref.h"
+
+/* x86-64 with GCC/clang: a 32-channel AVX-512 path beside the AVX2 clones. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(DN_NO_CLONES)
+#define S_AVX512 1
+#endif
 
 #define S_MR 6    /* output pixels per register tile */
 #define S_PB 48   /* output pixels per cache block (a multiple of S_MR) */
@@ -39,7 +45,7 @@ static const float s_zeros[S_ZEROS];
 
 /* acc[m][0..15] += Σ_{k<c} x[m][k] · w[k·ldw + 0..15] for 6 pixels m. */
 static inline __attribute__((always_inline)) void
-s_kernel_16(dn_v8 acc[S_MR][2], const float *const *x, const float *w, size_t ldw, int c)
+s_kernel_16(dn_v8 acc[S_MR][4], const float *const *x, const float *w, size_t ldw, int c)
 {
     for (int k0 = 0; k0 < c; k0 += S_KC) {
         const int k1 = k0 + S_KC < c ? k0 + S_KC : c;
@@ -58,7 +64,7 @@ s_kernel_16(dn_v8 acc[S_MR][2], const float *const *x, const float *w, size_t ld
 
 /* The same for 8 output channels. */
 static inline __attribute__((always_inline)) void
-s_kernel_8(dn_v8 acc[S_MR][2], const float *const *x, const float *w, size_t ldw, int c)
+s_kernel_8(dn_v8 acc[S_MR][4], const float *const *x, const float *w, size_t ldw, int c)
 {
     for (int k0 = 0; k0 < c; k0 += S_KC) {
         const int k1 = k0 + S_KC < c ? k0 + S_KC : c;
@@ -71,6 +77,39 @@ s_kernel_8(dn_v8 acc[S_MR][2], const float *const *x, const float *w, size_t ldw
         acc[3][0] += a30; acc[4][0] += a40; acc[5][0] += a50;
     }
 }
+
+#ifdef S_AVX512
+/* The same for 32 output channels in 16-float (AVX-512) registers: 12 zmm
+ * accumulators, 2 weight loads and 6 broadcasts per k. acc keeps its
+ * 8-float layout in memory; whole rows move through a 16-float view. */
+typedef float s_v16 __attribute__((vector_size(64)));
+/* Unaligned, aliasing view for loads: a memcpy into an s_v16 local keeps
+ * the value on the stack (64-byte aligned) and every FMA reads it back. */
+typedef float s_v16u __attribute__((vector_size(64), aligned(4), may_alias));
+
+/* noinline: inlined into the big tiling function, GCC's register allocator
+ * spills a weight vector in the hot loop (measured: 2x slower). */
+__attribute__((target("arch=x86-64-v4"), noinline)) static void
+s_kernel_32(dn_v8 acc[S_MR][4], const float *const *x, const float *w, size_t ldw, int c)
+{
+    for (int k0 = 0; k0 < c; k0 += S_KC) {
+        const int k1 = k0 + S_KC < c ? k0 + S_KC : c;
+        s_v16 z = {0}, a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z,
+              a40 = z, a41 = z, a50 = z, a51 = z;
+        for (int k = k0; k < k1; k++) {
+            const float *wk = w + (size_t)k * ldw;
+            const s_v16 w0 = *(const s_v16u *)wk, w1 = *(const s_v16u *)(wk + 16);
+            S_FMA2(0); S_FMA2(1); S_FMA2(2); S_FMA2(3); S_FMA2(4); S_FMA2(5);
+        }
+        const s_v16 sums[S_MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+        for (int m = 0; m < S_MR; m++)
+            for (int h = 0; h < 2; h++) {
+                s_v16u *t = (s_v16u *)&acc[m][2 * h];
+                *t += sums[m][h];
+            }
+    }
+}
+#endif
 
 /* Input pointers of tap (ky, kx) for output pixels ox0..ox0+5 of row oy;
  * out-of-bounds ones read s_zeros. False when a padded tap cannot (c too
@@ -101,24 +140,36 @@ s_tile(float *out, const float *inp, const float *weight, const float *bias,
        const struct dn_nn_window *g, int n, int oy, int ox0, int mr, int o0, int nr, float lo,
        float hi)
 {
-    dn_v8 acc[S_MR][2];
+    dn_v8 acc[S_MR][4];
     for (int m = 0; m < S_MR; m++)
         for (int v = 0; v < nr / 8; v++)
             acc[m][v] = bias ? dn_v8_load(bias + o0 + 8 * v) : (dn_v8){0};
+    /* With dil_w = 1 a row's kw taps are kw·c contiguous floats in the
+     * input and kw·c contiguous weight rows (HWIO): when every pixel's row
+     * segment is inside, they are one k loop of kw·c (the 3-channel stem:
+     * 9 instead of 3 per call). */
+    const bool merge = g->dil_w == 1 && ox0 * g->stride_w - g->pad_left >= 0 &&
+                       (ox0 + mr - 1) * g->stride_w - g->pad_left + g->kw <= g->w;
+    const int kx_step = merge ? g->kw : 1, run = merge ? g->kw * g->c : g->c;
     for (int ky = 0; ky < g->kh; ky++)
-        for (int kx = 0; kx < g->kw; kx++) {
+        for (int kx = 0; kx < g->kw; kx += kx_step) {
             const float *x[S_MR];
             if (!s_tap_rows(x, inp, g, n, oy, ox0, mr, ky, kx))
                 return false;
             const float *w = weight + ((size_t)(ky * g->kw + kx) * g->c) * g->oc + o0;
-            if (nr == 16)
-                s_kernel_16(acc, x, w, (size_t)g->oc, g->c);
+#ifdef S_AVX512
+            if (nr == 32)
+                s_kernel_32(acc, x, w, (size_t)g->oc, run);
             else
-                s_kernel_8(acc, x, w, (size_t)g->oc, g->c);
+#endif
+            if (nr == 16)
+                s_kernel_16(acc, x, w, (size_t)g->oc, run);
+            else
+                s_kernel_8(acc, x, w, (size_t)g->oc, run);
         }
     float *o = out + (((size_t)n * g->oh + oy) * g->ow + ox0) * g->oc + o0;
     for (int m = 0; m < mr; m++) {
-        float t[16];
+        float t[32];
         for (int v = 0; v < nr / 8; v++)
             dn_v8_store(t + 8 * v, acc[m][v]);
         for (int j = 0; j < nr; j++)
@@ -166,21 +217,27 @@ DN_HOT static void s_dot(float *out, const float *inp, const float *weight, cons
             wt[j * len + i] = weight[(size_t)i * g->oc + o0 + j];
     for (int ox = ox0; ox < ox1; ox++) {
         float *o = out + (((size_t)n * g->oh + oy) * g->ow + ox) * g->oc + o0;
+        const int ix0 = ox * g->stride_w - g->pad_left;
+        /* As in s_tile: a row's taps inside the input form one run of kw·c. */
+        const bool merge = g->dil_w == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
+        const int kx_step = merge ? g->kw : 1, run = merge ? g->kw * g->c : g->c;
         for (int j = 0; j < nr; j++) {
             dn_v8 part = {0};
             float tail = 0.0f;
-            const float *w = wt + j * len;
             for (int ky = 0; ky < g->kh; ky++) {
                 const int iy = oy * g->stride_h - g->pad_top + ky * g->dil_h;
-                for (int kx = 0; kx < g->kw; kx++, w += g->c) {
-                    const int ix = ox * g->stride_w - g->pad_left + kx * g->dil_w;
-                    if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                if (iy < 0 || iy >= g->h)
+                    continue;
+                for (int kx = 0; kx < g->kw; kx += kx_step) {
+                    const int ix = ix0 + kx * g->dil_w;
+                    if (ix < 0 || ix >= g->w)
                         continue;
                     const float *x = inp + (((size_t)n * g->h + iy) * g->w + ix) * g->c;
+                    const float *w = wt + j * len + (ky * g->kw + kx) * g->c;
                     int k = 0;
-                    for (; k + 8 <= g->c; k += 8)
+                    for (; k + 8 <= run; k += 8)
                         part += dn_v8_load(x + k) * dn_v8_load(w + k);
-                    for (; k < g->c; k++)
+                    for (; k < run; k++)
                         tail += x[k] * w[k];
                 }
             }
@@ -205,10 +262,17 @@ s_tiles(float *out, const float *inp, const float *weight, const float *bias,
 
 static inline __attribute__((always_inline)) void
 s_block(float *out, const float *inp, const float *weight, const float *bias,
-        const struct dn_nn_window *g, int row, int ox_begin, int ox_end, float lo, float hi)
+        const struct dn_nn_window *g, int row, int ox_begin, int ox_end, float lo, float hi,
+        bool wide)
 {
     const int n = row / g->oh, oy = row % g->oh;
     int o0 = 0;
+#ifdef S_AVX512
+    for (; wide && o0 + 32 <= g->oc; o0 += 32)
+        s_tiles(out, inp, weight, bias, g, n, oy, ox_begin, ox_end, o0, 32, lo, hi);
+#else
+    (void)wide;
+#endif
     for (; o0 + 16 <= g->oc; o0 += 16)
         s_tiles(out, inp, weight, bias, g, n, oy, ox_begin, ox_end, o0, 16, lo, hi);
     if (g->oc - o0 >= 8) {
@@ -226,6 +290,34 @@ s_block(float *out, const float *inp, const float *weight, const float *bias,
         s_generic(out, inp, weight, bias, g, n, oy, ox, o0, rest, lo, hi);
 }
 
+#ifdef S_AVX512
+/* The whole conv with 32-channel tiles, compiled for AVX-512 (x86-64-v4):
+ * twice the lanes of the AVX2 clone, as XNNPACK uses on such CPUs. The
+ * OpenMP loop is repeated here because an outlined parallel body takes
+ * the target of the function it is written in. */
+__attribute__((target("arch=x86-64-v4"))) static void
+s_conv_avx512(float *out, const float *inp, const float *weight, const float *bias,
+              const struct dn_nn_window *g, float lo, float hi)
+{
+    const int rows = g->n * g->oh, blocks = (g->ow + S_PB - 1) / S_PB;
+    DN_OMP(omp parallel for collapse(2) schedule(dynamic, 1)
+           if ((size_t)rows * g->ow * g->oc * g->kh * g->kw * g->c > (1 << 18)))
+    for (int row = 0; row < rows; row++)
+        for (int b = 0; b < blocks; b++) {
+            int end = (b + 1) * S_PB < g->ow ? (b + 1) * S_PB : g->ow;
+            s_block(out, inp, weight, bias, g, row, b * S_PB, end, lo, hi, true);
+        }
+}
+
+static bool s_has_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512cd");
+}
+#endif
+
 DN_HOT void dn_conv2d_ref(float *out, const float *inp, const float *weight, const float *bias,
                           const struct dn_nn_window *g0)
 {
@@ -238,12 +330,20 @@ DN_HOT void dn_conv2d_ref(float *out, const float *inp, const float *weight, con
     }
     float lo, hi;
     dn_act_bounds(g.act, &lo, &hi);
+#ifdef S_AVX512
+    /* Short sums (c·kh·kw < 64, e.g. the 16-channel expansions) spend their
+     * time in tile setup and stores, where the wider tile only loses. */
+    if (g.oc >= 32 && g.c * g.kh * g.kw >= 64 && s_has_avx512()) {
+        s_conv_avx512(out, inp, weight, bias, &g, lo, hi);
+        return;
+    }
+#endif
     const int rows = g.n * g.oh, blocks = (g.ow + S_PB - 1) / S_PB;
     DN_OMP(omp parallel for collapse(2) schedule(dynamic, 1)
            if ((size_t)rows * g.ow * g.oc * g.kh * g.kw * g.c > (1 << 18)))
     for (int row = 0; row < rows; row++)
         for (int b = 0; b < blocks; b++) {
             int end = (b + 1) * S_PB < g.ow ? (b + 1) * S_PB : g.ow;
-            s_block(out, inp, weight, bias, &g, row, b * S_PB, end, lo, hi);
+            s_block(out, inp, weight, bias, &g, row, b * S_PB, end, lo, hi, false);
         }
 }

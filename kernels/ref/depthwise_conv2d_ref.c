@@ -18,10 +18,9 @@
 
 static inline __attribute__((always_inline)) void s_store8(float *o, dn_v8 acc, float lo, float hi)
 {
-    float t[8];
-    dn_v8_store(t, acc);
-    for (int j = 0; j < 8; j++)
-        o[j] = dn_clamp(t[j], lo, hi);
+    const dn_v8 lo8 = lo * (dn_v8){1, 1, 1, 1, 1, 1, 1, 1}, hi8 = hi * (dn_v8){1, 1, 1, 1, 1, 1, 1, 1};
+    const dn_v8 v = DN_V8_MAX(acc, lo8);
+    dn_v8_store(o, DN_V8_MIN(v, hi8));
 }
 
 /* Channels k0..k0+7 of output pixel ox, any taps out of bounds skipped. */
@@ -68,6 +67,44 @@ s_interior8(float *o, const float *in_n, const float *weight, const dn_v8 *bias8
     s_store8(o + 3 * (size_t)g->oc, a3, lo, hi);
 }
 
+/* Most taps of a border pixel group: as many as a 5x5 window has. */
+#define S_MAX_TAPS 25
+/* Longest channel dim a padded tap can read as zeros. */
+#define S_ZEROS 2048
+static const float s_zeros[S_ZEROS];
+
+/* Channels of S_PX output pixels ox.. (any position, the last group maybe
+ * partial) with some taps outside the input: a table of tap pointers per
+ * pixel, padded taps reading s_zeros, then the same 4-accumulator loop as
+ * the interior for every channel block. The table is built once per group. */
+static inline __attribute__((always_inline)) void
+s_border_group(float *orow, const float *in_n, const float *weight, const float *bias,
+               const struct dn_nn_window *g, int oy, int ox, int k8, float lo, float hi)
+{
+    const float *xp[S_MAX_TAPS][S_PX];
+    const int np = g->ow - ox < S_PX ? g->ow - ox : S_PX, taps = g->kh * g->kw;
+    for (int t = 0; t < taps; t++) {
+        const int iy = oy * g->stride_h - g->pad_top + t / g->kw * g->dil_h;
+        for (int p = 0; p < S_PX; p++) {
+            /* Pixels past the row end repeat the last one; dropped below. */
+            const int ix = (ox + (p < np ? p : np - 1)) * g->stride_w - g->pad_left + t % g->kw * g->dil_w;
+            const bool in = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w;
+            xp[t][p] = in ? in_n + ((size_t)iy * g->w + ix) * g->c : s_zeros;
+        }
+    }
+    for (int k0 = 0; k0 < k8; k0 += 8) {
+        const dn_v8 b = bias ? dn_v8_load(bias + k0) : (dn_v8){0};
+        dn_v8 a[S_PX] = {b, b, b, b};
+        for (int t = 0; t < taps; t++) {
+            const dn_v8 wv = dn_v8_load(weight + (size_t)t * g->c + k0);
+            for (int p = 0; p < S_PX; p++)
+                a[p] += dn_v8_load(xp[t][p] + k0) * wv; /* s_zeros has >= c floats */
+        }
+        for (int p = 0; p < np; p++)
+            s_store8(orow + (size_t)(ox + p) * g->oc + k0, a[p], lo, hi);
+    }
+}
+
 /* One output channel of one pixel, any depth multiplier: the definition. */
 static float s_scalar(const float *in_n, const float *weight, const float *bias,
                       const struct dn_nn_window *g, int oy, int ox, int k)
@@ -102,17 +139,28 @@ s_row(float *out, const float *inp, const float *weight, const float *bias,
     const float *in_n = inp + (size_t)n * g->h * g->w * g->c;
     float *orow = out + ((size_t)n * g->oh + oy) * g->ow * g->oc;
     const int k8 = g->depth_mult == 1 ? g->oc / 8 * 8 : 0;
-    for (int k0 = 0; k0 < k8; k0 += 8) {
-        const dn_v8 b = bias ? dn_v8_load(bias + k0) : (dn_v8){0};
-        int ox = 0;
-        for (; ox < g->ow; ox++) {
-            if (ox >= xlo && ox + S_PX <= xhi) {
+    /* Pixels outer, channel blocks inner: a pixel group's input window
+     * (kh rows × a few pixels × c floats) stays in L1 while every channel
+     * block of it is done; the other order streams whole rows per block. */
+    for (int ox = 0; ox < g->ow && k8 > 0;) {
+        if (ox >= xlo && ox + S_PX <= xhi) {
+            for (int k0 = 0; k0 < k8; k0 += 8) {
+                const dn_v8 b = bias ? dn_v8_load(bias + k0) : (dn_v8){0};
                 s_interior8(orow + (size_t)ox * g->oc + k0, in_n, weight, &b, g, oy, ox, k0, lo, hi);
-                ox += S_PX - 1;
-                continue;
             }
+            ox += S_PX;
+            continue;
+        }
+        if (g->kh * g->kw <= S_MAX_TAPS && g->c <= S_ZEROS) {
+            s_border_group(orow, in_n, weight, bias, g, oy, ox, k8, lo, hi);
+            ox += S_PX;
+            continue;
+        }
+        for (int k0 = 0; k0 < k8; k0 += 8) {
+            const dn_v8 b = bias ? dn_v8_load(bias + k0) : (dn_v8){0};
             s_store8(orow + (size_t)ox * g->oc + k0, s_pixel8(in_n, weight, b, g, oy, ox, k0), lo, hi);
         }
+        ox++;
     }
     for (int ox = 0; ox < g->ow && k8 < g->oc; ox++)
         for (int k = k8; k < g->oc; k++)

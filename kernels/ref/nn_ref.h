@@ -35,6 +35,15 @@ typedef float dn_v8 __attribute__((vector_size(32)));
  * baseline target before it is inlined into the AVX2 clone, and then builds
  * the vector lane by lane. */
 
+typedef int dn_v8i __attribute__((vector_size(32)));
+
+/* Lane-wise max(v, lo), min(v, hi) and the fused-activation clamp, letting
+ * NaN through like dn_clamp (a compare mask and a blend: C has no vector
+ * ?:). Macros, so they expand inside the AVX2 clone; pass plain variables. */
+#define DN_V8_MAX(v, lo) ((dn_v8)(((dn_v8i)(lo) & ((v) < (lo))) | ((dn_v8i)(v) & ~((v) < (lo)))))
+#define DN_V8_MIN(v, hi) ((dn_v8)(((dn_v8i)(hi) & ((v) > (hi))) | ((dn_v8i)(v) & ~((v) > (hi)))))
+#define DN_V8_CLAMP(v, lo, hi) DN_V8_MIN(DN_V8_MAX(v, lo), hi)
+
 static inline __attribute__((always_inline)) dn_v8 dn_v8_load(const float *p)
 {
     dn_v8 v;

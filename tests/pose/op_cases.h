@@ -26,6 +26,9 @@ static const struct op_window_case g_conv_cases[] = {
     {"c over the zero row: generic border path", 1, 3, 4, 2100, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, DN_NN_ACT_NONE, 1},
     {"dot slice too large: generic tail", 1, 3, 3, 1000, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, DN_NN_ACT_RELU6, 1},
     {"pad larger than kernel reach", 1, 3, 3, 4, 8, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1, DN_NN_ACT_NONE, 1},
+    /* c·kh·kw ≥ 64 and oc ≥ 32: the 32-channel (AVX-512) tiles where available */
+    {"1x1, 32+32+8 tiles", 2, 5, 9, 96, 72, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, DN_NN_ACT_RELU6, 1},
+    {"3x3 same, 32+16+8 tiles, padded borders", 1, 6, 13, 24, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, DN_NN_ACT_RELU, 1},
 };
 
 static const struct op_window_case g_dw_cases[] = {

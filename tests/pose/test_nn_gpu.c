@@ -2,11 +2,14 @@
  * skipped without a usable GPU): the synthetic graph against its naive
  * evaluation, and both pose networks at batch 1 and 4.
  *
- * Network tolerance, elementwise |gpu − cpu| ≤ atol + 2e-5·|cpu|, atol
- * 1e-3 (2e-3 for the detector's raw regressors, output 0), segmentation
- * logits after the sigmoid within 1e-2: the same bounds and reasons as the
- * CPU-vs-TFLite test (test_nn_parity.py) — two float32 evaluations of ~100
- * layers with different summation orders. Items of a GPU batch must equal
+ * Network tolerance, elementwise |gpu − cpu| ≤ 3e-3 + 2e-5·|cpu|,
+ * segmentation logits after the sigmoid within 1e-2. Not yet calibrated on
+ * a GPU, so set from the CPU side: our C reference and the TFLite
+ * interpreter each sit up to ~1.8e-3 from a float64 evaluation of these
+ * outputs (test_nn_parity.py), and the GPU kernels sum like the
+ * interpreter (one FMA chain per output): GPU and CPU are two float32
+ * evaluations of ~100 layers summed in different orders. Items of a GPU
+ * batch must equal
  * their batch-1 GPU run bit for bit (each output is one thread's FMA chain
  * in a fixed order, whatever tile or batch it falls in). */
 #include <math.h>
@@ -88,11 +91,11 @@ static double s_sigmoid(double v)
     return 1.0 / (1.0 + exp(-v));
 }
 
-static void s_compare(const char *net, int k, const struct dn_nn_tensor_info *t, const float *gpu,
+static void s_compare(const char *net, const struct dn_nn_tensor_info *t, const float *gpu,
                       const float *cpu, size_t n)
 {
     bool seg = !strcmp(t->name, "Identity_2") && strstr(net, "landmark");
-    double atol = k == 0 && strstr(net, "detection") ? 2e-3 : 1e-3, worst = 0;
+    double atol = 3e-3, worst = 0;
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++) {
         double d = seg ? fabs(s_sigmoid(gpu[i]) - s_sigmoid(cpu[i])) : fabs((double)gpu[i] - cpu[i]);
@@ -132,7 +135,7 @@ static void s_network(const char *name)
         dn_nn_model_output(m, k, &out);
         float *c = s_output(cpu, k, out.count, 4, &err), *g = s_output(gpu, k, out.count, 4, &err);
         float *g1 = s_output(gpu1, k, out.count, 1, &err);
-        s_compare(name, k, &out, g, c, 4 * out.count);
+        s_compare(name, &out, g, c, 4 * out.count);
         DN_EXPECT(memcmp(g1, g + 2 * out.count, out.count * sizeof(float)) == 0);
         free(c), free(g), free(g1);
     }

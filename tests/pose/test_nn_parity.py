@@ -13,19 +13,19 @@ the three items as one batch of 3 and each alone at batch 1.
 Checks, per output tensor and item:
   batch   the batch-3 item equals its batch-1 run bit for bit (FORMAT.md's
           batch folding; a pixel's sums never depend on its tile or batch).
-  tflite  |ours - tflite| <= atol + 2e-5 |tflite| elementwise, atol = 1e-3 (the
-          issue's bound) for every output but two. Both are float32
-          evaluations of ~100 layers summed in different orders, and the
-          interpreter itself is up to 1.8e-3 away from a float64 evaluation
-          of the same graph: on outputs reaching 50..800 in magnitude (the
-          landmark z / visibility logits, the detector's far-anchor boxes)
-          that is ~2e-5 relative, hence the relative term; and on the
-          detector's raw box/keypoint regressors (Identity, 224-px units)
-          also at small magnitudes, so that output gets atol = 2e-3 (we
-          measure up to 1.6e-3, i.e. 0.0016 px). The segmentation logits
-          (landmark Identity_2: magnitudes up to 1.6e3, a decoder that
-          amplifies rounding ~10x, the interpreter 0.67 from float64) are
-          compared as MediaPipe uses them, after the sigmoid:
+  tflite  |ours - tflite| <= atol + 2e-5 |tflite| elementwise, with atol = 1e-3
+          (the issue's bound) or, where larger, the interpreter's own
+          distance to a float64 evaluation of the same graph on that output
+          (max |tflite - f64|): both are float32 evaluations of ~100 layers
+          summed in different orders, and we cannot be held closer to the
+          interpreter than it is to the exact value. That floor is up to
+          1.8e-3 (the detector's raw box/keypoint regressors in 224-px units,
+          the landmark output on noise); the relative term covers outputs
+          reaching 50..800 in magnitude (far-anchor boxes, z / visibility
+          logits: float32 rounding ~2e-5 relative there). The segmentation
+          logits (landmark Identity_2: magnitudes up to 1.6e3 and a decoder
+          that amplifies rounding ~10x; the interpreter is 0.67 from float64)
+          are compared as MediaPipe uses them, after the sigmoid:
           |sigmoid(ours) - sigmoid(tflite)| <= 1e-2.
   f64     our distance to a float64 evaluation (models/dnm_ref.py run in
           float64) is at most 3x the interpreter's own + 1e-6: our kernels
@@ -52,7 +52,6 @@ NETS = {
                                                "pad=750:520:110:0,crop=420:420:100:80,scale=256:256"]),
 }
 ATOL, RTOL, SIG_TOL, F64_FACTOR = 1e-3, 2e-5, 1e-2, 3.0
-ATOL_OVERRIDE = {("pose_detection", "Identity"): 2e-3}
 
 
 def skip(why):
@@ -136,12 +135,11 @@ def check_net(nn_run, name, cache, work):
             o, r, t = single[out], ref[out][i], truth[out][i]
             same = np.array_equal(batched[out][i:i + 1], o)
             d_ref = np.abs(o.astype(np.float64) - r)
+            e_ours, e_tfl = np.abs(o - t).max(), np.abs(r - t).max()
             if out == "Identity_2" and name == "pose_landmark_full":
                 ok_ref = np.abs(sigmoid(o) - sigmoid(r)).max() <= SIG_TOL
             else:
-                atol = ATOL_OVERRIDE.get((name, out), ATOL)
-                ok_ref = bool((d_ref <= atol + RTOL * np.abs(r)).all())
-            e_ours, e_tfl = np.abs(o - t).max(), np.abs(r - t).max()
+                ok_ref = bool((d_ref <= max(ATOL, e_tfl) + RTOL * np.abs(r)).all())
             ok_f64 = e_ours <= F64_FACTOR * e_tfl + 1e-6
             bad = not (same and ok_ref and ok_f64 and np.isfinite(o).all())
             failures += bad
