@@ -64,11 +64,14 @@ for m in "$cache"/models/*.dnm; do gzip -1 -c "$m" >"$out/models/$(basename "$m"
 vcache=$cache/bench/gpu-e2e
 mkdir -p "$vcache"
 : >"$out/videos/frames.txt"
+# Front and back views: the walker keeps the figure large enough for the pose
+# detector over the whole walk (a static side view fitting 10 s does not).
 for i in $(seq 0 $((clips - 1))); do
-    name=walk_1080p_${clip_s}s_seed$i.mp4
+    dir=$([ $((i % 2)) = 0 ] && echo toward || echo away)
+    name=walk_1080p_${clip_s}s_${dir}_seed$i.mp4
     if [ ! -f "$vcache/$name" ]; then
         "$py" tests/walker/walker.py -o "$vcache/$name.tmp.mp4" --truth "$vcache/$name.json" \
-            --size 1920x1080 --duration "$clip_s" --seed "$i" --quiet
+            --size 1920x1080 --duration "$clip_s" --seed "$i" --direction "$dir" --quiet
         mv "$vcache/$name.tmp.mp4" "$vcache/$name"
     fi
     cp "$vcache/$name" "$out/videos/"

@@ -140,18 +140,20 @@ section_e2e() {
             2>"$OUT/analyze-$n.log" || { echo "dancer analyze failed (exit $?)"; fail=1; ok=0; }
         t1=$(now)
         tail -n 5 "$OUT/analyze-$n.log"
-        # Every result must be a real one, decoded on NVDEC and analysed on the GPU.
+        # Every result must be a real one, decoded on NVDEC and analysed on the
+        # GPU; how many found a gait cycle is reported (front/back-view clips:
+        # the gait stage's accuracy is tested elsewhere, not timed here).
         bad=$(env -u LD_LIBRARY_PATH python3 - "$OUT/analyze-$n.jsonl" "$n" <<'PY'
 import json, sys
 docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-bad = [d.get("source", {}).get("uri") for d in docs if d.get("error")
-       or not (d.get("gait") or {}).get("gait_cycle_detected")
-       or (d.get("processing") or {}).get("device") != "gpu"
+bad = [d for d in docs if d.get("error") or (d.get("processing") or {}).get("device") != "gpu"
        or (d.get("processing") or {}).get("decoder") not in ("nvdec", "gpu")]
-print(f"{len(bad) + int(sys.argv[2]) - len(docs)}")
+cycles = sum(bool((d.get("gait") or {}).get("gait_cycle_detected")) for d in docs)
+print(f"{len(docs)} results, {cycles} with a gait cycle", file=sys.stderr)
+print(len(bad) + int(sys.argv[2]) - len(docs))
 PY
 )
-        [ "$bad" = 0 ] || { echo "$bad of $n results are errors, lack a gait cycle or did not run on the GPU"; fail=1; }
+        [ "$bad" = 0 ] || { echo "$bad of $n results are missing, errors, or not run on the GPU"; fail=1; }
         # A failed run has no throughput: its row says so instead of a number.
         secs=$(awk -v a="$t0" -v b="$t1" -v ok="$ok" 'BEGIN { printf (ok ? "%.3f" : "0"), b - a }')
         echo "--- $n videos: NVDEC ceiling (ffmpeg -hwaccel cuda, one process per file)"

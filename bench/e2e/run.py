@@ -17,9 +17,10 @@ process peak beside it), time per stage (dancer: its metric lines; baseline: its
 log lines), and that every upload got a result with a gait cycle. Prints a
 Markdown table with the ratios dancer/baseline (> 1: dancer better).
 
-Videos are synthetic walkers (tests/walker/walker.py), rendered once per size
-and duration and cached in $DANCER_CACHE/bench/e2e/; the N uploads cycle through
-them under distinct keys (distinct jobs for both workers).
+Videos are synthetic walkers (tests/walker/walker.py) walking toward or away
+from the camera, rendered once per size and duration and cached in
+$DANCER_CACHE/bench/e2e/; the N uploads cycle through them under distinct keys
+(distinct jobs for both workers).
 """
 import argparse
 import hashlib
@@ -57,12 +58,16 @@ def walker_videos(sizes, durations):
     os.makedirs(cache, exist_ok=True)
     out = {}
     for i, (size, dur) in enumerate(itertools.product(sizes, durations)):
-        path = os.path.join(cache, f"walk_{size}_{dur}s.mp4")
+        path = os.path.join(cache, f"walk_{size}_{dur}s_{('toward', 'away')[i % 2]}.mp4")
         truth = path[:-4] + ".json"
         if not (os.path.exists(path) and os.path.exists(truth)):
             print(f"e2e: rendering {os.path.basename(path)} (once; cached in {cache})", flush=True)
+            # Front and back views: the walker frames them so the figure stays
+            # large enough for BlazePose's detector however long the walk; a
+            # static side-view camera fitting a 10-30 s walk makes it too small.
             sh(sys.executable, os.path.join(src, "walker.py"), "-o", path + ".tmp.mp4", "--truth",
-               truth, "--size", size, "--duration", str(dur), "--seed", str(i), "--quiet")
+               truth, "--size", size, "--duration", str(dur), "--seed", str(i),
+               "--direction", ("toward", "away")[i % 2], "--quiet")
             os.replace(path + ".tmp.mp4", path)
         out[(size, dur)] = (path, json.load(open(truth))["video"]["frames"])
     return out
