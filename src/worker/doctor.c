@@ -230,7 +230,9 @@ static void s_filter(struct s_doc *d, const struct dn_s3_queue_config *q)
     char want[DN_CFG_URL];
     const char *p = d->cfg->s3_prefix;
     size_t n = strlen(p);
-    snprintf(want, sizeof(want), "%s%s", p, n && p[n - 1] != '/' ? "/" : "");
+    /* A prefix filling the whole setting has no room for the '/': compare it as is. */
+    if (snprintf(want, sizeof(want), "%s%s", p, n && p[n - 1] != '/' ? "/" : "") >= (int)sizeof(want))
+        snprintf(want, sizeof(want), "%s", p);
     const char *have_p = q->prefix ? q->prefix : "", *have_s = q->suffix ? q->suffix : "";
     if (strcmp(have_p, want) && strcmp(have_p, p))
         FAIL(d, "notification filter", NULL, "prefix \"%s\", but the worker expects uploads under "
