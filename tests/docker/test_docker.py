@@ -111,7 +111,13 @@ def check_dockerfile():
               for kw, rest in r), "converted models copied into DANCER_MODEL_DIR")
     users = [rest for kw, rest in r if kw == "USER"]
     check(bool(users) and users[-1].split(":")[0] not in ("root", "0"), f"runs as non-root: {users}")
-    check(any(kw == "HEALTHCHECK" and "CMD" in rest for kw, rest in r), "HEALTHCHECK with a command")
+    health = [rest for kw, rest in r if kw == "HEALTHCHECK"]
+    check(bool(health) and "CMD" in health[-1], "HEALTHCHECK with a command")
+    # The worker's liveness file: set in the image, a setting dancer knows.
+    hf = env.get("DANCER_HEALTH_FILE", "")
+    check(hf.startswith("/tmp/") and bool(health) and "DANCER_HEALTH_FILE" in health[-1],
+          f"HEALTHCHECK reads DANCER_HEALTH_FILE ({hf!r}, writable by any user)")
+    check("`DANCER_HEALTH_FILE`" in open("README.md").read(), "DANCER_HEALTH_FILE is a documented setting")
     entry = [json.loads(rest) for kw, rest in r if kw == "ENTRYPOINT"]
     cmd = [json.loads(rest) for kw, rest in r if kw == "CMD"]
     check(entry[-1:] == [["dancer"]] and cmd[-1:] == [["worker"]],
