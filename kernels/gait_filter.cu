@@ -2,7 +2,7 @@
  * Butterworth filtering of every landmark series of a batch (C twin:
  * ref/gait_filter_ref.c; math: gait_math.h).
  *
- * x is (V, T, C) float, in place; vis is (V, T, C/2); p is (V), device memory.
+ * x is (V, T, C) float, in place; vis is (V, T, C / DN_GK_DIMS); p is (V), device memory.
  * One thread per (video, channel) series: the recursive filter is sequential
  * in time, so the parallelism is across series (V * 30 threads). Adjacent
  * threads are adjacent channels, so each time step's loads coalesce. This op
@@ -18,8 +18,8 @@ __global__ static void s_gait_filter_kernel(float *x, const float *vis,
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= V * C)
         return;
-    int v = i / C, c = i % C, K = C / 2;
-    dn_gm_filter_series(x + (long)v * T * C + c, C, vis + (long)v * T * K + c / 2, K, T, &p[v]);
+    int v = i / C, c = i % C, K = C / DN_GK_DIMS;
+    dn_gm_filter_series(x + (long)v * T * C + c, C, vis + (long)v * T * K + c / DN_GK_DIMS, K, T, &p[v]);
 }
 
 extern "C" int dn_gait_filter_gpu(float *x, const float *vis, const struct dn_gait_filter_params *p,

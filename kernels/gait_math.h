@@ -239,8 +239,9 @@ DN_GM void dn_gm_filter_series(float *x, long xs, const float *vis, long vs, int
 }
 
 /* Point k of video v at frame t in x (V, T, C). */
-#define DN_GM_PX(x, v, t, T, C, k) ((x)[((long)(v) * (T) + (t)) * (C) + 2 * (k)])
-#define DN_GM_PY(x, v, t, T, C, k) ((x)[((long)(v) * (T) + (t)) * (C) + 2 * (k) + 1])
+#define DN_GM_PX(x, v, t, T, C, k) ((x)[((long)(v) * (T) + (t)) * (C) + DN_GK_DIMS * (k)])
+#define DN_GM_PY(x, v, t, T, C, k) ((x)[((long)(v) * (T) + (t)) * (C) + DN_GK_DIMS * (k) + 1])
+#define DN_GM_PZ(x, v, t, T, C, k) ((x)[((long)(v) * (T) + (t)) * (C) + DN_GK_DIMS * (k) + 2])
 
 /* Image speed of point k at frame t, px/frame: central difference, one-sided
  * at the ends; NaN when a needed sample is missing. */
@@ -254,13 +255,21 @@ DN_GM float dn_gm_speed(const float *x, int v, int t, int T, int C, int k)
     return sqrtf(dx * dx + dy * dy) / (float)(t1 - t0);
 }
 
+/* Coordinate of point k along the walking axis: x in side views (|d| = 1),
+ * the relative depth z in front/back views (|d| = 2). */
+DN_GM float dn_gm_axis(const float *x, int v, int t, int T, int C, int k, float d)
+{
+    return d == 1.0f || d == -1.0f ? DN_GM_PX(x, v, t, T, C, k) : DN_GM_PZ(x, v, t, T, C, k);
+}
+
 /* All signals of one frame (see enum dn_gk_signal); sig is (V, S, T). */
 DN_GM void dn_gm_kinematics_frame(float *sig, const float *x, const float *dir, int v, int t,
                                   int T, int C)
 {
 #define S_OUT(s) sig[((long)(v) * DN_GK_SIGNALS + (s)) * T + t]
-    float d = dir[(long)v * T + t];
-    float pelvis = 0.5f * (DN_GM_PX(x, v, t, T, C, DN_GK_HIP_L) + DN_GM_PX(x, v, t, T, C, DN_GK_HIP_R));
+    float d = dir[(long)v * T + t], sign = d > 0 ? 1.0f : -1.0f;
+    bool side_view = d == 1.0f || d == -1.0f, walking = d != 0.0f;
+    float pelvis = 0.5f * (dn_gm_axis(x, v, t, T, C, DN_GK_HIP_L, d) + dn_gm_axis(x, v, t, T, C, DN_GK_HIP_R, d));
     float trunk_x = 0.5f * (DN_GM_PX(x, v, t, T, C, DN_GK_HIP_L) + DN_GM_PX(x, v, t, T, C, DN_GK_HIP_R)
                             - DN_GM_PX(x, v, t, T, C, DN_GK_SHOULDER_L) - DN_GM_PX(x, v, t, T, C, DN_GK_SHOULDER_R));
     float trunk_y = 0.5f * (DN_GM_PY(x, v, t, T, C, DN_GK_HIP_L) + DN_GM_PY(x, v, t, T, C, DN_GK_HIP_R)
@@ -272,10 +281,9 @@ DN_GM void dn_gm_kinematics_frame(float *sig, const float *x, const float *dir, 
         float kx = DN_GM_PX(x, v, t, T, C, knee), ky = DN_GM_PY(x, v, t, T, C, knee);
         S_OUT(DN_GK_KNEE_FLEX_L + side) = dn_gm_knee_flexion(hx, hy, kx, ky, DN_GM_PX(x, v, t, T, C, ankle),
                                                              DN_GM_PY(x, v, t, T, C, ankle));
-        bool side_view = d == 1.0f || d == -1.0f;
         S_OUT(DN_GK_HIP_FLEX_L + side) = side_view ? dn_gm_hip_flexion(trunk_x, trunk_y, hx, hy, kx, ky, d) : NAN;
-        S_OUT(DN_GK_HEEL_REL_L + side) = side_view ? d * (DN_GM_PX(x, v, t, T, C, heel) - pelvis) : NAN;
-        S_OUT(DN_GK_TOE_REL_L + side) = side_view ? d * (DN_GM_PX(x, v, t, T, C, toe) - pelvis) : NAN;
+        S_OUT(DN_GK_HEEL_REL_L + side) = walking ? sign * (dn_gm_axis(x, v, t, T, C, heel, d) - pelvis) : NAN;
+        S_OUT(DN_GK_TOE_REL_L + side) = walking ? sign * (dn_gm_axis(x, v, t, T, C, toe, d) - pelvis) : NAN;
         S_OUT(DN_GK_HEEL_SPEED_L + side) = dn_gm_speed(x, v, t, T, C, heel);
         S_OUT(DN_GK_TOE_SPEED_L + side) = dn_gm_speed(x, v, t, T, C, toe);
     }

@@ -8,11 +8,14 @@
  *
  * Layout (llm.c style): V videos, T = the longest video's sample count (the
  * rest of a shorter video's rows is padding), C channels, S signals.
- *   landmark series  x   is (V, T, C) float, C = 2 * DN_GK_POINTS, channel
- *                        2k = x, 2k+1 = y of point k (enum dn_gk_point), px
+ *   landmark series  x   is (V, T, C) float, C = 3 * DN_GK_POINTS, channel
+ *                        3k = x, 3k+1 = y, 3k+2 = z of point k (enum
+ *                        dn_gk_point), px; z is the pose model's relative
+ *                        depth (track.h), smaller = nearer the camera
  *   visibility       vis is (V, T, DN_GK_POINTS) float in [0, 1]
- *   walking direction dir is (V, T) float: +1 toward +x, -1 toward -x, 0 not
- *                        in a side-view walking bout
+ *   walking direction dir is (V, T) float: side view +1 toward +x, -1 toward
+ *                        -x; front/back view -2 toward the camera (-z), +2
+ *                        away from it (+z); 0 not in a walking bout
  *   signals          sig is (V, S, T) float, S = DN_GK_SIGNALS (enum dn_gk_signal)
  * Missing samples are NaN throughout.
  */
@@ -33,15 +36,17 @@ enum dn_gk_point {
     DN_GK_HEEL_L, DN_GK_HEEL_R, DN_GK_TOE_L, DN_GK_TOE_R,
     DN_GK_POINTS
 };
-#define DN_GK_CHANNELS (2 * DN_GK_POINTS)
+#define DN_GK_DIMS 3 /* x, y, z per point */
+#define DN_GK_CHANNELS (DN_GK_DIMS * DN_GK_POINTS)
 
 /* Per-frame signals computed by the kinematics op. _L/_R pairs are adjacent
  * (left first) so side = signal & 1. */
 enum dn_gk_signal {
     DN_GK_KNEE_FLEX_L, DN_GK_KNEE_FLEX_R, /* deg, 180 - hip-knee-ankle angle, image plane */
     DN_GK_HIP_FLEX_L, DN_GK_HIP_FLEX_R,   /* deg, thigh vs trunk axis, + = knee anterior; side view only */
-    DN_GK_HEEL_REL_L, DN_GK_HEEL_REL_R,   /* px, heel ahead of the pelvis (Zeni 2008); side view only */
-    DN_GK_TOE_REL_L, DN_GK_TOE_REL_R,     /* px, toe ahead of the pelvis; side view only */
+    DN_GK_HEEL_REL_L, DN_GK_HEEL_REL_R,   /* px, heel ahead of the pelvis (Zeni 2008), along x
+                                           * (side view) or z (front/back); walking bouts only */
+    DN_GK_TOE_REL_L, DN_GK_TOE_REL_R,     /* px, toe ahead of the pelvis, likewise */
     DN_GK_HEEL_SPEED_L, DN_GK_HEEL_SPEED_R, /* px/frame, image speed of the heel */
     DN_GK_TOE_SPEED_L, DN_GK_TOE_SPEED_R,   /* px/frame, image speed of the toe */
     DN_GK_SIGNALS

@@ -1,6 +1,6 @@
 /* gait_filter_ref.c — C twin of kernels/gait_filter.cu (see gait_kernels.h).
  *
- * x is (V, T, C) float, in place; vis is (V, T, C/2); p is (V).
+ * x is (V, T, C) float, in place; vis is (V, T, C / DN_GK_DIMS); p is (V).
  * One (video, channel) series at a time; the series are independent. */
 #include <math.h>
 
@@ -24,10 +24,10 @@ void dn_gait_butter2(double cutoff_hz, double fs_hz, double b[3], double a[3])
 void dn_gait_filter_ref(float *x, const float *vis, const struct dn_gait_filter_params *p,
                         int V, int T, int C)
 {
-    int K = C / 2;
+    int K = C / DN_GK_DIMS;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int v = 0; v < V; v++)
         for (int c = 0; c < C; c++)
-            dn_gm_filter_series(x + (long)v * T * C + c, C, vis + (long)v * T * K + c / 2, K, T,
+            dn_gm_filter_series(x + (long)v * T * C + c, C, vis + (long)v * T * K + c / DN_GK_DIMS, K, T,
                                 &p[v]);
 }

@@ -106,8 +106,9 @@ static void s_pack_sample(const struct dn_track *t, const struct dn_gait_options
         float va = s_sample_vis(t, fa, lm, o), vb = s_sample_vis(t, fb, lm, o);
         float v = va < vb ? va : vb;
         vis[k] = v;
-        x[2 * k] = v > 0 ? (float)((1 - w) * fa->image[lm].x + w * fb->image[lm].x) : NAN;
-        x[2 * k + 1] = v > 0 ? (float)((1 - w) * fa->image[lm].y + w * fb->image[lm].y) : NAN;
+        x[DN_GK_DIMS * k] = v > 0 ? (float)((1 - w) * fa->image[lm].x + w * fb->image[lm].x) : NAN;
+        x[DN_GK_DIMS * k + 1] = v > 0 ? (float)((1 - w) * fa->image[lm].y + w * fb->image[lm].y) : NAN;
+        x[DN_GK_DIMS * k + 2] = v > 0 ? (float)((1 - w) * fa->image[lm].z + w * fb->image[lm].z) : NAN;
     }
 }
 

@@ -161,8 +161,10 @@ static int s_add_bout(struct dn_gait_video *v, int s, int e, int label, const do
     b->direction = label == DN_GL_SIDE_POS ? 1 : label == DN_GL_SIDE_NEG ? -1 : 0;
     double sum = 0;
     int n = 0;
+    /* the kernels' axis code (gait_kernels.h): +-1 along x, +-2 along z */
+    float axis = side ? (float)b->direction : label == DN_GL_FRONT ? -2.0f : 2.0f;
     for (int i = s; i < e; i++) {
-        v->dir[i] = (float)b->direction;
+        v->dir[i] = axis;
         if (isfinite(vx[i]))
             sum += fabs(vx[i]), n++;
     }
@@ -225,7 +227,7 @@ int dn_gait_find_bouts(struct dn_gait_video *v, struct dn_err *err)
         s_no_bout_reason(v, count, walking);
     int m = 0; /* leg length in profile: the scale for lengths */
     for (int i = 0; i < n; i++)
-        if (v->dir[i] != 0.0f && isfinite(v->leg_frame_px[i]))
+        if (fabsf(v->dir[i]) == 1.0f && isfinite(v->leg_frame_px[i]))
             legs[m++] = v->leg_frame_px[i];
     qsort(legs, (size_t)m, sizeof(*legs), s_compare_float);
     v->leg_px_side = m ? legs[m / 2] : NAN;

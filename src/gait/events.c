@@ -37,6 +37,12 @@
  * (tests/gait/walker_accuracy.py). */
 #define S_SWING_PEAK_FRAC 0.4
 #define S_STILL_FRAC 0.1
+/* Refinement of Zeni's events (s_refine): how far it may move an event and
+ * how long the foot must rest after (heel) or before (toe) it; the speed
+ * threshold is S_STILL_FRAC of the swing peak. Checked on the synthetic
+ * walker (tests/gait/walker_accuracy.py, ACCURACY.md). */
+#define S_REFINE_S 0.2
+#define S_STILL_HOLD_S 0.1
 
 struct s_cand {
     double where; /* fractional sample */
@@ -137,12 +143,142 @@ static int s_emit(struct dn_gait_video *v, double where, int side, int type, dou
     return dn_gait_add_event(v, &e, err);
 }
 
-/* Side view, one bout [lo, hi): Zeni events for both feet. */
-static int s_side_events(struct dn_gait_video *v, int bout, int lo, int hi, struct s_cand *c,
-                         double leg, struct dn_err *err)
+/* How a Zeni event is refined (s_refine), by view:
+ *   IMAGE  side view: the foot point's image speed (x and y); the foot moves
+ *          across the image and rests on the floor in stance.
+ *   AXIS   front/back view: its speed over the floor along the depth axis.
+ *          The image speed is no use there: moving away from the camera
+ *          (up the image) cancels descending onto the floor (down the
+ *          image) at a back-view heel strike, lifting cancels approaching at
+ *          a front-view toe off. Depth is the pose model's noisiest
+ *          coordinate, so its derivative spans +-0.1 s. */
+enum s_refine_by { S_BY_IMAGE, S_BY_AXIS };
+
+/* Speed of a foot point along the walking axis relative to the floor, px
+ * per frame: the derivative (over +-d samples) of its
+ * position relative to the pelvis (a Zeni signal) plus the pelvis speed V.
+ * Zero while the point rests on the floor; NaN where data are missing. */
+static double s_floor_speed(const float *rel, int t, int d, int lo, int hi, double V)
 {
-    int rc = 0;
-    double min_sep = S_MIN_SEPARATION_S * v->fps;
+    if (t - d < lo || t + d >= hi || !isfinite(rel[t - d]) || !isfinite(rel[t + d]))
+        return NAN;
+    return fabs((rel[t + d] - rel[t - d]) / (2.0 * d) + V);
+}
+
+/* Pelvis speed along the walking axis in one bout, px per frame, from the
+ * feet: a stance foot's position relative to the pelvis falls at exactly
+ * the pelvis speed, and each foot is in stance more than half the time when
+ * walking, so the median rate of change of the four Zeni signals is -V. This
+ * holds on a treadmill (V is then the belt speed) and along the depth axis
+ * of front/back views, where V cannot be measured from the pelvis itself. */
+static double s_pelvis_speed(const struct dn_gait_video *v, int lo, int hi, struct s_cand *scratch)
+{
+    int n = 0;
+    for (int sg = DN_GK_HEEL_REL_L; sg <= DN_GK_TOE_REL_R; sg++) {
+        const float *rel = dn_gv_sig(v, sg);
+        for (int t = lo + 1; t + 1 < hi; t++)
+            if (isfinite(rel[t - 1]) && isfinite(rel[t + 1]))
+                scratch[n++].prominence = 0.5 * (rel[t + 1] - rel[t - 1]);
+    }
+    if (n == 0)
+        return NAN;
+    qsort(scratch, (size_t)n, sizeof(*scratch), s_by_prominence); /* descending */
+    return -scratch[n / 2].prominence;
+}
+
+/* The foot's speed at t by the chosen measure (see enum s_refine_by). */
+struct s_speed {
+    enum s_refine_by by;
+    const float *sig; /* image speed, or the Zeni signal for AXIS */
+    int d, lo, hi;
+    double V;
+};
+
+static double s_speed_at(const struct s_speed *sp, int t)
+{
+    if (sp->by == S_BY_AXIS)
+        return s_floor_speed(sp->sig, t, sp->d, sp->lo, sp->hi, sp->V);
+    return t >= sp->lo && t < sp->hi ? sp->sig[t] : NAN;
+}
+
+/* Refines a Zeni event to the instant the foot stops (heel strike) or
+ * starts (toe off) moving, which is what contact means for a static camera
+ * and floor. Zeni's extremum is where the foot moves as fast as the pelvis,
+ * not where it stops: on the walker heel strike came 0.05 s early and toe
+ * off 0.03 s late (stance +7 points). Searching from the Zeni instant (at
+ * most S_REFINE_S) toward the stance, the event is where the speed falls to
+ * `frac` of its swing peak (the 0.4 s of swing next to the event), and the
+ * foot must then rest for S_STILL_HOLD_S; otherwise Zeni's instant stands. */
+static double s_refine(const struct s_speed *sp, double where, bool hs, double frac, double fps)
+{
+    int t = (int)lround(where), step = hs ? 1 : -1, span = (int)lround(S_REFINE_S * fps);
+    int hold = (int)lround(S_STILL_HOLD_S * fps), swing = (int)lround(0.4 * fps);
+    double peak = 0, prev = NAN;
+    for (int k = 0; k <= swing; k++) {
+        double w = s_speed_at(sp, t - step * k);
+        peak = isfinite(w) && w > peak ? w : peak;
+    }
+    double thr = frac * peak;
+    for (int k = 0; k <= span && thr > 0; k++) {
+        int j = t + step * k;
+        double w = s_speed_at(sp, j);
+        if (!isfinite(w))
+            return where;
+        if (w <= thr) {
+            for (int h = 1; h <= hold; h++)
+                if (!(s_speed_at(sp, j + step * h) <= 2 * thr))
+                    return where;
+            return k == 0 ? j : (j - step) + step * (prev - thr) / (prev - w);
+        }
+        prev = w;
+    }
+    return where;
+}
+
+/* Refines one Zeni event by the measure its view calls for. */
+static double s_refine_event(const struct dn_gait_video *v, int view, int side, int type, double where,
+                             int lo, int hi, double V)
+{
+    bool hs = type == DN_GAIT_HEEL_STRIKE;
+    bool axis = view != DN_GAIT_VIEW_SIDE;
+    struct s_speed sp = {S_BY_IMAGE, NULL, 1, lo, hi, V};
+    if (axis) {
+        sp.by = S_BY_AXIS;
+        sp.sig = dn_gv_sig(v, (hs ? DN_GK_HEEL_REL_L : DN_GK_TOE_REL_L) + side);
+        sp.d = (int)lround(0.1 * v->fps) > 1 ? (int)lround(0.1 * v->fps) : 1;
+        if (!isfinite(V))
+            return where;
+    } else {
+        sp.sig = dn_gv_sig(v, (hs ? DN_GK_HEEL_SPEED_L : DN_GK_TOE_SPEED_L) + side);
+    }
+    return s_refine(&sp, where, hs, S_STILL_FRAC, v->fps);
+}
+
+/* Median leg length (thigh + shank, px) over the frames of [lo, hi). */
+static double s_bout_leg(const struct dn_gait_video *v, int lo, int hi, struct s_cand *scratch)
+{
+    int n = 0;
+    for (int t = lo; t < hi; t++)
+        if (isfinite(v->leg_frame_px[t]))
+            scratch[n++].prominence = v->leg_frame_px[t];
+    if (n == 0)
+        return NAN;
+    qsort(scratch, (size_t)n, sizeof(*scratch), s_by_prominence);
+    return scratch[n / 2].prominence;
+}
+
+/* Zeni events of both feet in one bout [lo, hi), along x in a side view and
+ * along the relative depth z in a front/back view (the kernels pick the
+ * axis). Returns the number of events found through *found. */
+static int s_zeni_events(struct dn_gait_video *v, int bout, int lo, int hi, struct s_cand *c,
+                         int *found, struct dn_err *err)
+{
+    double leg = s_bout_leg(v, lo, hi, c), min_sep = S_MIN_SEPARATION_S * v->fps;
+    double V = s_pelvis_speed(v, lo, hi, c);
+    int rc = 0, view = v->res->bouts[bout].view;
+    *found = 0;
+    if (!isfinite(leg))
+        return 0;
     for (int side = 0; side < 2 && !rc; side++) {
         for (int type = 0; type < 2 && !rc; type++) {
             int sg = type == DN_GAIT_HEEL_STRIKE ? DN_GK_HEEL_REL_L : DN_GK_TOE_REL_L;
@@ -150,10 +286,11 @@ static int s_side_events(struct dn_gait_video *v, int bout, int lo, int hi, stru
             int point = type == DN_GAIT_HEEL_STRIKE ? DN_GK_HEEL_L : DN_GK_TOE_L;
             int n = s_candidates(v, sg + side, sign, lo, hi, S_ZENI_PROMINENCE * leg, min_sep, c);
             for (int i = 0; i < n && !rc; i++) {
-                double conf = fmin(1.0, c[i].prominence / (0.5 * leg)) *
-                              s_visibility(v, c[i].where, point, side);
-                rc = s_emit(v, c[i].where, side, type, conf, bout, err);
+                double at = s_refine_event(v, view, side, type, c[i].where, lo, hi, V);
+                double conf = fmin(1.0, c[i].prominence / (0.5 * leg)) * s_visibility(v, at, point, side);
+                rc = s_emit(v, at, side, type, conf, bout, err);
             }
+            *found += n;
         }
     }
     return rc;
@@ -245,17 +382,20 @@ int dn_gait_find_events(struct dn_gait_video *v, struct dn_err *err)
 {
     struct dn_gait_result *r = v->res;
     int rc = 0;
-    struct s_cand *c = malloc((size_t)(v->len > 0 ? v->len : 1) * sizeof(*c));
+    /* scratch: candidates and percentiles need len entries, the pelvis
+     * speed 4 x len (four signals) */
+    struct s_cand *c = malloc((4 * (size_t)v->len + 4) * sizeof(*c));
     if (!c)
         return dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
     for (size_t b = 0; b < r->n_bouts && !rc; b++) {
         int lo = (int)lround((r->bouts[b].start_s - v->t0) * v->fps);
         int hi = (int)lround((r->bouts[b].end_s - v->t0) * v->fps) + 1;
-        if (r->bouts[b].view == DN_GAIT_VIEW_SIDE)
-            rc = s_side_events(v, (int)b, lo, hi, c, v->leg_px_side, err);
-        else
-            for (int side = 0; side < 2 && !rc; side++)
-                rc = s_front_foot(v, (int)b, side, lo, hi, c, err);
+        int found = 0;
+        rc = s_zeni_events(v, (int)b, lo, hi, c, &found, err);
+        /* A track without depth (z all zero) has no Zeni signal in a
+         * front/back view: fall back to foot stillness alone. */
+        for (int side = 0; side < 2 && !rc && !found && r->bouts[b].view != DN_GAIT_VIEW_SIDE; side++)
+            rc = s_front_foot(v, (int)b, side, lo, hi, c, err);
     }
     free(c);
     if (!rc && r->n_events > 1)

@@ -59,11 +59,15 @@ struct dn_gait_video {
 /* Landmark channel access on the filtered series. */
 static inline float dn_gv_x(const struct dn_gait_video *v, int i, int k)
 {
-    return v->x[(long)i * DN_GK_CHANNELS + 2 * k];
+    return v->x[(long)i * DN_GK_CHANNELS + DN_GK_DIMS * k];
 }
 static inline float dn_gv_y(const struct dn_gait_video *v, int i, int k)
 {
-    return v->x[(long)i * DN_GK_CHANNELS + 2 * k + 1];
+    return v->x[(long)i * DN_GK_CHANNELS + DN_GK_DIMS * k + 1];
+}
+static inline float dn_gv_z(const struct dn_gait_video *v, int i, int k)
+{
+    return v->x[(long)i * DN_GK_CHANNELS + DN_GK_DIMS * k + 2];
 }
 static inline const float *dn_gv_sig(const struct dn_gait_video *v, int s)
 {

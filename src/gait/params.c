@@ -93,7 +93,7 @@ static int s_strides(const struct dn_gait_video *v, struct s_stride *st, const s
 
 static double s_heel_x(const struct dn_gait_video *v, int side, double where)
 {
-    return dn_gait_interp(v->x + 2 * (DN_GK_HEEL_L + side), DN_GK_CHANNELS, v->len, where);
+    return dn_gait_interp(v->x + DN_GK_DIMS * (DN_GK_HEEL_L + side), DN_GK_CHANNELS, v->len, where);
 }
 
 /* Steps: consecutive heel strikes of opposite feet within a bout. */
@@ -400,8 +400,8 @@ static double s_leg_length(const struct dn_gait_video *v, const struct s_stride 
         if (v->res->bouts[st[i].bout].view != DN_GAIT_VIEW_SIDE)
             continue;
         double w = st[i].hs + 0.2 * (st[i].hs_next - st[i].hs);
-        double heel = dn_gait_interp(v->x + 2 * (DN_GK_HEEL_L + st[i].side) + 1, DN_GK_CHANNELS, v->len, w);
-        double ankle = dn_gait_interp(v->x + 2 * (DN_GK_ANKLE_L + st[i].side) + 1, DN_GK_CHANNELS, v->len, w);
+        double heel = dn_gait_interp(v->x + DN_GK_DIMS * (DN_GK_HEEL_L + st[i].side) + 1, DN_GK_CHANNELS, v->len, w);
+        double ankle = dn_gait_interp(v->x + DN_GK_DIMS * (DN_GK_ANKLE_L + st[i].side) + 1, DN_GK_CHANNELS, v->len, w);
         if (isfinite(heel - ankle))
             scratch[n++] = fabs(heel - ankle);
     }

@@ -45,16 +45,16 @@ static int s_filtfilt(double fs, double fc, int max_gap)
         return 1;
     for (size_t i = 0; i < n; i++)
         vis[i] = 1;
-    /* One video, one "channel pair" (C = 2): filter the series as channel 0
-     * and ignore channel 1. */
-    float *xc = calloc(2 * n + 2, sizeof(float));
+    /* One video, one point (C = DN_GK_DIMS channels sharing a visibility):
+     * filter the series as channel 0 and ignore the others. */
+    float *xc = calloc(DN_GK_DIMS * n + DN_GK_DIMS, sizeof(float));
     for (size_t i = 0; i < n; i++)
-        xc[2 * i] = x[i];
+        xc[DN_GK_DIMS * i] = x[i];
     struct dn_gait_filter_params p = {.len = (int)n, .max_gap = max_gap, .min_seg = 0, .min_vis = 0};
     dn_gait_butter2(fc, fs, p.b, p.a);
-    dn_gait_filter_ref(xc, vis, &p, 1, (int)n, 2);
+    dn_gait_filter_ref(xc, vis, &p, 1, (int)n, DN_GK_DIMS);
     for (size_t i = 0; i < n; i++)
-        printf("%.9g\n", xc[2 * i]);
+        printf("%.9g\n", xc[DN_GK_DIMS * i]);
     free(x);
     free(xc);
     free(vis);

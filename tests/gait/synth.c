@@ -57,22 +57,28 @@ static double s_knee_flexion(struct s_pt h, struct s_pt k, struct s_pt a)
     return 180 - acos(c > 1 ? 1 : c < -1 ? -1 : c) * 180 / M_PI;
 }
 
-/* Side view: landmarks of one foot chain at time t; foot phase theta. */
+/* Side view: landmarks of one leg at time t. The stance foot lies still on
+ * the floor from heel strike to toe off; the swing heel follows a cubic from
+ * rest to the next footprint, arriving still moving forward (0.3 v) and down,
+ * as a real heel does. Footprints are stride lengths apart and the heel
+ * strikes 0.45 step lengths ahead of the pelvis. */
 static void s_side_leg(const struct synth_params *p, double t, int side, struct s_pt *hip,
                        struct s_pt *knee, struct s_pt *ankle, struct s_pt *heel, struct s_pt *toe)
 {
-    double L = p->leg_px, T = 120 / p->cadence, d = p->direction, A = p->step_len * L / 2;
-    double v = p->step_len * L * p->cadence / 60, yg = p->height * 0.8;
-    double xp = p->width / 2.0 + d * v * (t - p->duration_s / 2);
-    double th = 2 * M_PI * (t - p->t_first_hs) / T - (side == 0 ? M_PI : 0);
-    double psi = 2 * M_PI * p->stance - M_PI, ph = fmod(th, 2 * M_PI);
-    ph = ph < 0 ? ph + 2 * M_PI : ph;
-    double lift = ph >= 2 * M_PI * p->stance
-                      ? 0.1 * L * sin(M_PI * (ph - 2 * M_PI * p->stance) / (2 * M_PI * (1 - p->stance)))
-                      : 0;
-    *hip = (struct s_pt){xp, yg - 0.83 * L}; /* knee never straight: no IK cusp */
-    *heel = (struct s_pt){xp + d * A * cos(th), yg - lift};
-    *toe = (struct s_pt){xp + d * (A * cos(th - psi) + 0.05 * L), yg - lift};
+    double L = p->leg_px, T = 120 / p->cadence, d = p->direction, s = p->stance;
+    double v = p->step_len * L * p->cadence / 60, stride = v * T, yg = p->height * 0.8;
+    double x0 = p->width / 2.0 - d * v * p->duration_s / 2;
+    double t_hs = p->t_first_hs + (side == 0 ? T / 2 : 0);
+    double k = floor((t - t_hs) / T), tk = t_hs + k * T, u = (t - tk) / T;
+    double xk = x0 + d * (v * tk + 0.45 * p->step_len * L), hx = xk, lift = 0;
+    if (u >= s) {
+        double w = (u - s) / (1 - s), m1 = 0.3 * (1 - s);
+        hx = xk + d * stride * ((3 - 2 * w) * w * w + m1 * (w * w * w - w * w));
+        lift = 0.05 * L * sin(M_PI * w);
+    }
+    *hip = (struct s_pt){x0 + d * v * t, yg - 0.8 * L}; /* knee never straight: no IK cusp */
+    *heel = (struct s_pt){hx, yg - lift};
+    *toe = (struct s_pt){hx + d * 0.3 * L, yg - lift};
     *ankle = (struct s_pt){heel->x + d * 0.08 * L, heel->y - 0.1 * L};
     *knee = s_knee(*hip, *ankle, 0.9 * L, (struct s_pt){d, 0}); /* + 0.1 L ankle to heel = L */
 }

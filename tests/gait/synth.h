@@ -2,11 +2,11 @@
  * synth.h — analytic landmark tracks with exactly known gait events, for the
  * gait unit tests (the rendered synthetic walker lives in tests/walker/).
  *
- * Side view ("sinusoid" model): pelvis at constant speed; each heel sits at
- * pelvis + A cos(2 pi (t - t_hs) / T) along the walking direction, so its
- * furthest-ahead instants are exactly the heel strikes (Zeni's definition),
- * and each toe follows a sinusoid whose furthest-behind instants are exactly
- * the toe offs at stance * T. Step length is exactly step_len leg lengths.
+ * Side view: pelvis at constant speed; the stance foot lies still on the
+ * floor from heel strike to toe off (stance * T), the swing heel moves to the
+ * next footprint along a cubic and arrives moving (forward and down), as a
+ * real heel does. Periodic and symmetric: cadence, step length (footprints
+ * exactly step_len leg lengths apart) and stance are known exactly.
  *
  * Front view ("still stance" model, 3D + pinhole camera): the subject walks
  * toward the camera; the stance foot is fixed on the ground from heel strike

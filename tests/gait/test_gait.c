@@ -54,9 +54,11 @@ static double s_event_error(const struct dn_gait_result *r, const struct synth_t
     return worst;
 }
 
-/* Checks one side-view run against the analytic truth. The knee tolerance
- * covers the 6 Hz low-pass: this model's knee extension has a sharp corner
- * (two-link IK near full reach), which the filter rounds off by ~1.5 deg. */
+/* Checks one side-view run against the model's truth. Tolerances are for
+ * the mechanism, not the accuracy (asserted on the rendered walker,
+ * walker_accuracy.py): events within t_tol s, knee ROM within a fraction
+ * knee_tol, since this crude model's sharp swing knee peak loses a few
+ * degrees to the 6 Hz low-pass. */
 static void s_check_side(const struct synth_params *p, double t_tol, double cad_tol, double pct_tol,
                          double len_tol, double knee_tol)
 {
@@ -77,22 +79,23 @@ static void s_check_side(const struct synth_params *p, double t_tol, double cad_
     DN_EXPECT_NEAR(r->params[DN_GP_STANCE_PCT].all.mean, 100 * p->stance, pct_tol);
     DN_EXPECT_NEAR(r->params[DN_GP_SWING_PCT].all.mean, 100 * (1 - p->stance), pct_tol);
     DN_EXPECT_NEAR(r->params[DN_GP_DOUBLE_SUPPORT_PCT].all.mean, 200 * (p->stance - 0.5), 2 * pct_tol);
+    DN_EXPECT(r->params[DN_GP_STRIDE_TIME].all.cv < 0.02); /* periodic: strides alike */
     DN_EXPECT_NEAR(r->params[DN_GP_STEP_LENGTH].all.mean, p->step_len, len_tol * p->step_len);
     DN_EXPECT_NEAR(r->params[DN_GP_STRIDE_LENGTH].all.mean, 2 * p->step_len, len_tol * 2 * p->step_len);
     DN_EXPECT_NEAR(r->leg_length_px, p->leg_px, 0.02 * p->leg_px);
     for (int s = 0; s < 2; s++) {
-        DN_EXPECT_NEAR(r->params[DN_GP_KNEE_ROM].side[s].mean, tr.knee_rom[s], knee_tol);
+        DN_EXPECT_NEAR(r->params[DN_GP_KNEE_ROM].side[s].mean, tr.knee_rom[s], knee_tol * tr.knee_rom[s]);
         DN_EXPECT(r->knee[s].cycles >= 2);
     }
     DN_EXPECT(r->quality.confidence > 0.5 && r->quality.confidence <= 1);
     dn_gait_result_destroy(r);
 }
 
-DN_TEST(side_view_sinusoids_give_exact_parameters)
+DN_TEST(side_view_periodic_gait_parameters)
 {
     struct synth_params p;
     synth_defaults(&p);
-    s_check_side(&p, 0.004, 0.3, 0.6, 0.01, 2.0);
+    s_check_side(&p, 0.5 / 30, 0.3, 3.0, 0.01, 0.1);
 }
 
 DN_TEST(side_view_right_to_left_and_60fps)
@@ -103,7 +106,7 @@ DN_TEST(side_view_right_to_left_and_60fps)
     p.fps = 60;
     p.cadence = 96;
     p.stance = 0.66;
-    s_check_side(&p, 0.003, 0.3, 0.6, 0.01, 2.0);
+    s_check_side(&p, 0.5 / 60, 0.3, 3.0, 0.01, 0.1);
 }
 
 DN_TEST(short_dropouts_are_filled)
@@ -112,7 +115,7 @@ DN_TEST(short_dropouts_are_filled)
     synth_defaults(&p);
     p.dropout_every_s = 0.9;
     p.dropout_s = 0.1; /* 3 frames at 30 fps */
-    s_check_side(&p, 0.01, 0.5, 1.0, 0.02, 3.0);
+    s_check_side(&p, 1.0 / 30, 0.5, 3.0, 0.02, 0.1);
 }
 
 DN_TEST(pixel_noise_is_tolerated)
@@ -121,7 +124,7 @@ DN_TEST(pixel_noise_is_tolerated)
     synth_defaults(&p);
     p.noise_px = 1.0; /* ~1 % of the leg length, worse than a good pose model */
     p.duration_s = 8;
-    s_check_side(&p, 0.02, 1.0, 3.0, 0.05, 3.0);
+    s_check_side(&p, 1.0 / 30, 1.0, 3.0, 0.05, 0.1);
 }
 
 DN_TEST(single_stride_is_not_a_gait_cycle)

@@ -65,8 +65,9 @@ static void s_inputs(float *x, float *vis, struct dn_gait_filter_params *p)
             for (int k = 0; k < K; k++) {
                 const struct dn_track_frame *f = i < (int)t->n_frames ? &t->frames[i] : NULL;
                 bool ok = f && f->valid;
-                x[((size_t)v * T + i) * C + 2 * k] = ok ? f->image[map[k]].x : NAN;
-                x[((size_t)v * T + i) * C + 2 * k + 1] = ok ? f->image[map[k]].y : NAN;
+                for (int d = 0; d < DN_GK_DIMS; d++)
+                    x[((size_t)v * T + i) * C + DN_GK_DIMS * k + d] =
+                        ok ? (d == 0 ? f->image[map[k]].x : d == 1 ? f->image[map[k]].y : f->image[map[k]].z) : NAN;
                 vis[((size_t)v * T + i) * K + k] = ok ? 0.9f : 0.0f;
             }
         p[v] = (struct dn_gait_filter_params){(int)t->n_frames, 6, 15, 0.3f, 4.0f, {0}, {0}};
