@@ -274,6 +274,10 @@ DN_GM void dn_gm_kinematics_frame(float *sig, const float *x, const float *dir, 
                             - DN_GM_PX(x, v, t, T, C, DN_GK_SHOULDER_L) - DN_GM_PX(x, v, t, T, C, DN_GK_SHOULDER_R));
     float trunk_y = 0.5f * (DN_GM_PY(x, v, t, T, C, DN_GK_HIP_L) + DN_GM_PY(x, v, t, T, C, DN_GK_HIP_R)
                             - DN_GM_PY(x, v, t, T, C, DN_GK_SHOULDER_L) - DN_GM_PY(x, v, t, T, C, DN_GK_SHOULDER_R));
+    /* Zeni signals in torso lengths: in front/back views the figure grows or
+     * shrinks with distance, and so would their amplitude, which shifts
+     * the extrema of an oscillation with a trend in amplitude. */
+    float torso = sqrtf(trunk_x * trunk_x + trunk_y * trunk_y), unit = sign / torso;
     for (int side = 0; side < 2; side++) {
         int hip = DN_GK_HIP_L + side, knee = DN_GK_KNEE_L + side, ankle = DN_GK_ANKLE_L + side;
         int heel = DN_GK_HEEL_L + side, toe = DN_GK_TOE_L + side;
@@ -282,11 +286,18 @@ DN_GM void dn_gm_kinematics_frame(float *sig, const float *x, const float *dir, 
         S_OUT(DN_GK_KNEE_FLEX_L + side) = dn_gm_knee_flexion(hx, hy, kx, ky, DN_GM_PX(x, v, t, T, C, ankle),
                                                              DN_GM_PY(x, v, t, T, C, ankle));
         S_OUT(DN_GK_HIP_FLEX_L + side) = side_view ? dn_gm_hip_flexion(trunk_x, trunk_y, hx, hy, kx, ky, d) : NAN;
-        S_OUT(DN_GK_HEEL_REL_L + side) = walking ? sign * (dn_gm_axis(x, v, t, T, C, heel, d) - pelvis) : NAN;
-        S_OUT(DN_GK_TOE_REL_L + side) = walking ? sign * (dn_gm_axis(x, v, t, T, C, toe, d) - pelvis) : NAN;
+        S_OUT(DN_GK_HEEL_REL_L + side) = walking && torso > 0 ? unit * (dn_gm_axis(x, v, t, T, C, heel, d) - pelvis) : NAN;
+        S_OUT(DN_GK_TOE_REL_L + side) = walking && torso > 0 ? unit * (dn_gm_axis(x, v, t, T, C, toe, d) - pelvis) : NAN;
         S_OUT(DN_GK_HEEL_SPEED_L + side) = dn_gm_speed(x, v, t, T, C, heel);
         S_OUT(DN_GK_TOE_SPEED_L + side) = dn_gm_speed(x, v, t, T, C, toe);
     }
+    float hl = S_OUT(DN_GK_HEEL_REL_L), hr = S_OUT(DN_GK_HEEL_REL_R);
+    float tl = S_OUT(DN_GK_TOE_REL_L), tr = S_OUT(DN_GK_TOE_REL_R);
+    bool right_leads = isnan(hl) || hr > hl, right_trails = isnan(tl) || tr < tl; /* NaN: the other */
+    S_OUT(DN_GK_HEEL_LEAD) = right_leads ? hr : hl;
+    S_OUT(DN_GK_TOE_TRAIL) = right_trails ? tr : tl;
+    S_OUT(DN_GK_HEEL_LEAD_SIDE) = isnan(S_OUT(DN_GK_HEEL_LEAD)) ? NAN : (float)right_leads;
+    S_OUT(DN_GK_TOE_TRAIL_SIDE) = isnan(S_OUT(DN_GK_TOE_TRAIL)) ? NAN : (float)right_trails;
 #undef S_OUT
 }
 

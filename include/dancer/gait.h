@@ -5,16 +5,18 @@
  *
  * Pipeline per video (details and citations in src/gait/README.md):
  *   1. resample the track onto a uniform time grid; landmarks with low
- *      visibility, low presence or outside the frame are missing;
- *   2. filter (kernel): spike rejection, gap filling up to max_gap_s,
- *      zero-lag 2nd-order Butterworth low-pass (cutoff_hz, forward-backward);
+ *      presence or outside the frame are missing; repair brief left/right
+ *      leg swaps of the pose model;
+ *   2. filter (kernel): visibility gate, spike rejection, gap filling up to
+ *      max_gap_s, zero-lag 2nd-order Butterworth low-pass (cutoff_hz);
  *   3. walking bouts: per frame view (side / front / back), direction,
  *      standing still, leaving the frame; turns and short runs excluded;
- *   4. kinematics (kernel): knee/hip flexion, foot-to-pelvis and foot speed
- *      signals; event candidates (kernel): extrema with parabolic peaks;
- *   5. events: side view after Zeni et al. 2008 (heel strike = heel furthest
- *      ahead of the pelvis, toe off = toe furthest behind); front/back view
- *      from foot image speed (the stance foot is still in the image);
+ *   4. kinematics (kernel): knee/hip flexion, foot-to-pelvis signals along
+ *      the walking axis (x in side views, depth z in front/back views) and
+ *      foot speeds; event candidates (kernel): extrema, parabolic peaks;
+ *   5. events after Zeni et al. 2008 (heel strike = leading heel furthest
+ *      ahead of the pelvis, toe off = trailing toe furthest behind), each
+ *      refined to when the foot comes to rest / starts to move;
  *   6. strides, parameters (mean, CV, n per side and overall), symmetry,
  *      quality and confidence.
  *

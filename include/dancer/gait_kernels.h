@@ -44,11 +44,17 @@ enum dn_gk_point {
 enum dn_gk_signal {
     DN_GK_KNEE_FLEX_L, DN_GK_KNEE_FLEX_R, /* deg, 180 - hip-knee-ankle angle, image plane */
     DN_GK_HIP_FLEX_L, DN_GK_HIP_FLEX_R,   /* deg, thigh vs trunk axis, + = knee anterior; side view only */
-    DN_GK_HEEL_REL_L, DN_GK_HEEL_REL_R,   /* px, heel ahead of the pelvis (Zeni 2008), along x
-                                           * (side view) or z (front/back); walking bouts only */
-    DN_GK_TOE_REL_L, DN_GK_TOE_REL_R,     /* px, toe ahead of the pelvis, likewise */
+    DN_GK_HEEL_REL_L, DN_GK_HEEL_REL_R,   /* heel ahead of the pelvis (Zeni 2008), along x (side
+                                           * view) or z (front/back), in torso lengths (shoulder
+                                           * midpoint to hip midpoint); walking bouts only */
+    DN_GK_TOE_REL_L, DN_GK_TOE_REL_R,     /* toe ahead of the pelvis, likewise */
     DN_GK_HEEL_SPEED_L, DN_GK_HEEL_SPEED_R, /* px/frame, image speed of the heel */
     DN_GK_TOE_SPEED_L, DN_GK_TOE_SPEED_R,   /* px/frame, image speed of the toe */
+    /* Label-free Zeni signals: the leading heel (max of HEEL_REL_L/R) and the
+     * trailing toe (min of TOE_REL_L/R), and which side that is (0 left, 1
+     * right). A pose model's brief left/right swap exchanges the two
+     * per-side signals but leaves these unchanged. */
+    DN_GK_HEEL_LEAD, DN_GK_TOE_TRAIL, DN_GK_HEEL_LEAD_SIDE, DN_GK_TOE_TRAIL_SIDE,
     DN_GK_SIGNALS
 };
 

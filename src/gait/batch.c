@@ -54,6 +54,8 @@ int dn_gait_batch_new(struct dn_gait_batch **out, int V, int T, bool gpu, struct
     if (!rc) rc = dn_host_alloc((void **)&b->name, (n) * sizeof(type), err);
     S_SIZES(S_HOST)
 #undef S_HOST
+    if (!rc && (!(b->swap = malloc(2 * (size_t)b->T)) || !(b->swap_ratio = malloc(2 * (size_t)b->T * sizeof(float)))))
+        rc = dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
     if (!rc && gpu)
         rc = dn_stream_new(&b->stream, err);
 #define S_DEV(name, type, n) \
@@ -77,6 +79,8 @@ void dn_gait_batch_destroy(struct dn_gait_batch *b)
     S_SIZES(S_FREE)
 #undef S_FREE
     dn_stream_destroy(b->stream);
+    free(b->swap);
+    free(b->swap_ratio);
     free(b);
 }
 
@@ -112,6 +116,131 @@ static void s_pack_sample(const struct dn_track *t, const struct dn_gait_options
     }
 }
 
+/* Longest run of frames whose legs s_unswap exchanges back. */
+#define S_SWAP_MAX_S 0.25
+
+/* Leg points whose left and right landmarks a pose model may exchange. */
+static const int s_leg_points[] = {DN_GK_HIP_L, DN_GK_KNEE_L, DN_GK_ANKLE_L, DN_GK_HEEL_L, DN_GK_TOE_L};
+#define S_LEG_POINTS (int)(sizeof(s_leg_points) / sizeof(s_leg_points[0]))
+
+/* Coordinate d of point p's side `side` in frame i, read with the frame's
+ * legs exchanged when flip is set. */
+static double s_leg_at(const float *x, int i, int p, int side, bool flip, int d)
+{
+    int k = s_leg_points[p] + (flip ? !side : side);
+    return x[(long)i * DN_GK_CHANNELS + DN_GK_DIMS * k + d];
+}
+
+static bool s_leg_visible(const float *vis, int i, int p, int side, bool flip, float min_vis)
+{
+    return vis[(long)i * DN_GK_POINTS + s_leg_points[p] + (flip ? !side : side)] >= min_vis;
+}
+
+/* Squared distance of frame i's legs (read exchanged when flip) from their
+ * constant-velocity prediction out of frames a and b (b further away, both
+ * read with their own flips fa, fb); only points visible in all three count. */
+static double s_swap_cost(const float *x, const float *vis, int i, bool flip, int a, bool fa, int b, bool fb,
+                          float min_vis)
+{
+    double cost = 0;
+    for (int p = 0; p < S_LEG_POINTS; p++)
+        for (int side = 0; side < 2; side++) {
+            if (!s_leg_visible(vis, i, p, side, flip, min_vis) || !s_leg_visible(vis, a, p, side, fa, min_vis) ||
+                !s_leg_visible(vis, b, p, side, fb, min_vis))
+                continue;
+            for (int d = 0; d < 2; d++) {
+                double pa = s_leg_at(x, a, p, side, fa, d), pb = s_leg_at(x, b, p, side, fb, d);
+                double e = s_leg_at(x, i, p, side, flip, d) - (pa + (pa - pb) * (i - a) / (double)(a - b));
+                cost += e * e;
+            }
+        }
+    return cost;
+}
+
+static void s_swap_frame(float *x, float *vis, int i)
+{
+    for (int p = 0; p < S_LEG_POINTS; p++) {
+        int l = s_leg_points[p], r = l + 1;
+        for (int d = 0; d < DN_GK_DIMS; d++) {
+            float *xl = &x[(long)i * DN_GK_CHANNELS + DN_GK_DIMS * l + d];
+            float *xr = &x[(long)i * DN_GK_CHANNELS + DN_GK_DIMS * r + d], t = *xl;
+            *xl = *xr, *xr = t;
+        }
+        float *vl = &vis[(long)i * DN_GK_POINTS + l], *vr = &vis[(long)i * DN_GK_POINTS + r], t = *vl;
+        *vl = *vr, *vr = t;
+    }
+}
+
+/* Thigh + shank of the left leg at frame i, px (NaN when missing): the
+ * scale below which L/R differences are noise. */
+static double s_leg_scale(const float *x, int i)
+{
+    const float *f = x + (long)i * DN_GK_CHANNELS;
+    int h = DN_GK_DIMS * DN_GK_HIP_L, k = DN_GK_DIMS * DN_GK_KNEE_L, a = DN_GK_DIMS * DN_GK_ANKLE_L;
+    return hypot(f[h] - f[k], f[h + 1] - f[k + 1]) + hypot(f[k] - f[a], f[k + 1] - f[a + 1]);
+}
+
+/* One pass of the swap test over the frames in time order (step +1) or
+ * reversed (-1): flip[i] is set when frame i's legs fit the prediction from
+ * the two frames before it (in pass order, read with their own flips) far
+ * better exchanged: a quarter of the cost, with a mismatch above noise (a
+ * tenth of a leg per point). A run of flips is capped at max_run frames,
+ * after which the raw labels are trusted again; a gap of more than 3
+ * frames restarts the prediction. */
+static void s_swap_pass(const float *x, const float *vis, int len, int step, int max_run, float min_vis,
+                        unsigned char *flip, float *ratio)
+{
+    int a = -1, b = -1, run = 0;
+    for (int n = 0; n < len; n++) {
+        int i = step > 0 ? n : len - 1 - n;
+        flip[i] = 0;
+        ratio[i] = NAN; /* no prediction possible */
+        if (!(vis[(long)i * DN_GK_POINTS + DN_GK_HIP_L] > 0))
+            continue;
+        if (a >= 0 && b >= 0 && abs(i - a) <= 3 && abs(a - b) <= 3 && run < max_run) {
+            double same = s_swap_cost(x, vis, i, false, a, flip[a], b, flip[b], min_vis);
+            double other = s_swap_cost(x, vis, i, true, a, flip[a], b, flip[b], min_vis);
+            double noise = 0.1 * s_leg_scale(x, a);
+            bool above_noise = fmax(same, other) > 2 * S_LEG_POINTS * noise * noise;
+            ratio[i] = above_noise && same > 0 ? (float)(other / same) : 1.0f;
+            if (isnan(ratio[i])) /* no point visible in all three frames */
+                ratio[i] = 1.0f;
+            flip[i] = ratio[i] < 0.25f;
+        }
+        if (flip[i])
+            run++;
+        else if (run >= max_run)
+            run = 0, a = b = -1;
+        else
+            run = 0;
+        b = a;
+        a = i;
+    }
+}
+
+/* Left/right leg swaps: pose models sometimes label the near leg as the far
+ * one for a few frames, mostly when the legs pass each other (BlazePose did
+ * in 2-9 % of side-view frames on the synthetic walker, tests/walker). A
+ * frame is exchanged back when it breaks the continuity of the legs' tracks
+ * both from the past (forward pass) and from the future (backward pass):
+ * each must fit the exchanged labels four times better. (Next to a gap only
+ * one pass can predict; trusting it alone there exchanged correct frames
+ * after a run of wrong decisions of that pass, so such frames stay.) One pass alone would, for a swap that began
+ * while the legs were too close to tell, take the return to the right
+ * labels for the jump and exchange the correct frames that follow; the
+ * other pass vetoes that. */
+static void s_unswap(float *x, float *vis, int len, double fps, float min_vis, unsigned char *scratch,
+                     float *ratios)
+{
+    unsigned char *fwd = scratch, *bwd = scratch + len;
+    float *rf = ratios, *rb = ratios + len;
+    int max_run = (int)ceil(S_SWAP_MAX_S * fps);
+    s_swap_pass(x, vis, len, 1, max_run, min_vis, fwd, rf);
+    s_swap_pass(x, vis, len, -1, max_run, min_vis, bwd, rb);
+    for (int i = 0; i < len; i++)
+        if (rf[i] < 0.25f && rb[i] < 0.25f) /* NaN (no prediction) fails */
+            s_swap_frame(x, vis, i);}
+
 void dn_gait_batch_pack(struct dn_gait_batch *b, int v, const struct dn_track *t,
                         const struct dn_gait_options *o, int len)
 {
@@ -136,6 +265,7 @@ void dn_gait_batch_pack(struct dn_gait_batch *b, int v, const struct dn_track *t
             s_pack_sample(t, o, (int)a, (tg - ta) / (t->frames[a + 1].time_s - ta), xi, vi);
         /* else: a dropped stretch of frames, left missing for the gap filler */
     }
+    s_unswap(x, vis, len, t->fps, o->min_visibility, b->swap, b->swap_ratio);
     struct dn_gait_filter_params *p = &b->params[v];
     memset(p, 0, sizeof(*p));
     p->len = len;

@@ -25,9 +25,14 @@
 
 #include "gait_internal.h"
 
+/* The Zeni signals come in torso lengths (kernels); a leg (hip joint height
+ * above the heel landmark, 0.52 H) is 1.8 torsos (hip to shoulder joint
+ * height, 0.288 H; Winter 2009, Fig. 4.1). */
+#define S_LEG_PER_TORSO 1.8
 /* Minimum prominence of a Zeni extremum, leg lengths (typical: 0.6-1.0). */
 #define S_ZENI_PROMINENCE 0.15
-/* Same-foot events closer than this cannot both be real (300 steps/min). */
+/* Same-foot events closer than this cannot both be real (300 steps/min);
+ * events of alternating feet (the Zeni envelopes) half of it. */
 #define S_MIN_SEPARATION_S 0.4
 /* Front/back: a swing peak must reach this share of the bout's 90th
  * percentile of heel speed; a foot is still below S_STILL_FRAC of its swing
@@ -254,45 +259,118 @@ static double s_refine_event(const struct dn_gait_video *v, int view, int side, 
     return s_refine(&sp, where, hs, S_STILL_FRAC, v->fps);
 }
 
-/* Median leg length (thigh + shank, px) over the frames of [lo, hi). */
-static double s_bout_leg(const struct dn_gait_video *v, int lo, int hi, struct s_cand *scratch)
+/* Share of "right" in the leading/trailing side signal over +-2 frames of a
+ * Zeni candidate: the pose model's own left/right label there. */
+static double s_right_vote(const struct dn_gait_video *v, int side_sig, double where, int lo, int hi)
 {
-    int n = 0;
-    for (int t = lo; t < hi; t++)
-        if (isfinite(v->leg_frame_px[t]))
-            scratch[n++].prominence = v->leg_frame_px[t];
-    if (n == 0)
-        return NAN;
-    qsort(scratch, (size_t)n, sizeof(*scratch), s_by_prominence);
-    return scratch[n / 2].prominence;
+    const float *s = dn_gv_sig(v, side_sig);
+    int t = (int)lround(where), right = 0, n = 0;
+    for (int j = t - 2; j <= t + 2; j++)
+        if (j >= lo && j < hi && !isnan(s[j]))
+            right += s[j] > 0.5f, n++;
+    return n ? (double)right / n : 0.5;
+}
+
+static int s_by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Removes candidates (time order) closer to a neighbour than 0.6 of the
+ * median interval, the less prominent of each such pair: heel strikes of
+ * alternating feet come a step apart, and an extra extremum (a glitch the
+ * filters let through) would break the alternation of the sides. Returns
+ * the new count. */
+static int s_drop_crowded(struct s_cand *c, int n)
+{
+    double gaps[64];
+    int m = 0;
+    for (int i = 1; i < n && m < 64; i++)
+        gaps[m++] = c[i].where - c[i - 1].where;
+    if (m < 3)
+        return n;
+    qsort(gaps, (size_t)m, sizeof(*gaps), s_by_double);
+    double min_gap = 0.6 * gaps[m / 2];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (k > 0 && c[i].where - c[k - 1].where < min_gap) {
+            if (c[i].prominence > c[k - 1].prominence)
+                c[k - 1] = c[i];
+            continue;
+        }
+        c[k++] = c[i];
+    }
+    return k;
+}
+
+/* Sides of consecutive heel strikes (c[0..n), time order, vote in .value):
+ * walking alternates feet, so within a run without a missed strike (gap
+ * below 1.6 mean intervals) the sides alternate, starting with whichever
+ * foot agrees with more of the labels. Labels alone would follow every
+ * left/right swap of the pose model at the instant of an event. */
+static void s_alternate(struct s_cand *c, int n, int *side)
+{
+    double med = 0;
+    for (int i = 1; i < n; i++)
+        med += c[i].where - c[i - 1].where;
+    med = n > 1 ? med / (n - 1) : 0;
+    for (int s = 0; s < n;) {
+        int e = s + 1;
+        while (e < n && c[e].where - c[e - 1].where < 1.6 * med)
+            e++;
+        double agree = 0; /* votes for "first foot of the run is the right" */
+        for (int i = s; i < e; i++)
+            agree += ((i - s) & 1) ? 1 - c[i].value : c[i].value;
+        int first = agree > 0.5 * (e - s);
+        for (int i = s; i < e; i++)
+            side[i] = ((i - s) & 1) ? !first : first;
+        s = e;
+    }
 }
 
 /* Zeni events of both feet in one bout [lo, hi), along x in a side view and
  * along the relative depth z in a front/back view (the kernels pick the
- * axis). Returns the number of events found through *found. */
+ * axis). Heel strikes are the maxima of the leading heel, toe offs the
+ * minima of the trailing toe: the two feet's signals exchange values
+ * whenever a pose model swaps the legs' labels, which would put spurious
+ * extrema into each; their envelope is unchanged. Sides: heel strikes
+ * alternate (s_alternate); a toe off belongs to the foot opposite the heel
+ * strike just before it (HS left, TO right, HS right, TO left, ...), or to
+ * its own label before the first one. Candidates found: *found. */
 static int s_zeni_events(struct dn_gait_video *v, int bout, int lo, int hi, struct s_cand *c,
                          int *found, struct dn_err *err)
 {
-    double leg = s_bout_leg(v, lo, hi, c), min_sep = S_MIN_SEPARATION_S * v->fps;
+    double leg = S_LEG_PER_TORSO, min_sep = 0.5 * S_MIN_SEPARATION_S * v->fps;
     double V = s_pelvis_speed(v, lo, hi, c);
-    int rc = 0, view = v->res->bouts[bout].view;
+    int rc = 0, view = v->res->bouts[bout].view, nh, nt;
     *found = 0;
-    if (!isfinite(leg))
-        return 0;
-    for (int side = 0; side < 2 && !rc; side++) {
-        for (int type = 0; type < 2 && !rc; type++) {
-            int sg = type == DN_GAIT_HEEL_STRIKE ? DN_GK_HEEL_REL_L : DN_GK_TOE_REL_L;
-            int sign = type == DN_GAIT_HEEL_STRIKE ? 1 : -1;
-            int point = type == DN_GAIT_HEEL_STRIKE ? DN_GK_HEEL_L : DN_GK_TOE_L;
-            int n = s_candidates(v, sg + side, sign, lo, hi, S_ZENI_PROMINENCE * leg, min_sep, c);
-            for (int i = 0; i < n && !rc; i++) {
-                double at = s_refine_event(v, view, side, type, c[i].where, lo, hi, V);
-                double conf = fmin(1.0, c[i].prominence / (0.5 * leg)) * s_visibility(v, at, point, side);
-                rc = s_emit(v, at, side, type, conf, bout, err);
-            }
-            *found += n;
-        }
+    struct s_cand *to = c + (hi - lo) + 1; /* second half of the scratch */
+    nh = s_candidates(v, DN_GK_HEEL_LEAD, 1, lo, hi, S_ZENI_PROMINENCE * leg, min_sep, c);
+    nt = s_candidates(v, DN_GK_TOE_TRAIL, -1, lo, hi, S_ZENI_PROMINENCE * leg, min_sep, to);
+    int *side = malloc(((size_t)nh + 1) * sizeof(int));
+    if (!side)
+        return dn_err_set(err, DN_ERR_RESOURCE, "gait: out of memory");
+    for (int i = 0; i < nh; i++)
+        c[i].value = s_right_vote(v, DN_GK_HEEL_LEAD_SIDE, c[i].where, lo, hi);
+    nh = s_drop_crowded(c, nh);
+    nt = s_drop_crowded(to, nt);
+    s_alternate(c, nh, side);
+    for (int i = 0; i < nh && !rc; i++) {
+        double at = s_refine_event(v, view, side[i], DN_GAIT_HEEL_STRIKE, c[i].where, lo, hi, V);
+        double conf = fmin(1.0, c[i].prominence / (0.5 * leg)) * s_visibility(v, at, DN_GK_HEEL_L, side[i]);
+        rc = s_emit(v, at, side[i], DN_GAIT_HEEL_STRIKE, conf, bout, err);
     }
+    for (int i = 0, h = -1; i < nt && !rc; i++) {
+        while (h + 1 < nh && c[h + 1].where < to[i].where)
+            h++;
+        int s = h >= 0 ? !side[h] : s_right_vote(v, DN_GK_TOE_TRAIL_SIDE, to[i].where, lo, hi) > 0.5;
+        double at = s_refine_event(v, view, s, DN_GAIT_TOE_OFF, to[i].where, lo, hi, V);
+        double conf = fmin(1.0, to[i].prominence / (0.5 * leg)) * s_visibility(v, at, DN_GK_TOE_L, s);
+        rc = s_emit(v, at, s, DN_GAIT_TOE_OFF, conf, bout, err);
+    }
+    free(side);
+    *found = nh + nt;
     return rc;
 }
 

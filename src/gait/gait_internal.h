@@ -29,6 +29,8 @@ struct dn_gait_batch {
     signed char *kind;
     struct dn_gait_filter_params *params; /* (V) */
     int *len;                             /* (V) */
+    unsigned char *swap;                  /* (2 T) scratch of the leg-swap test */
+    float *swap_ratio;                    /* (2 T) likewise */
     struct {
         float *x, *vis, *dir, *sig, *where, *value;
         signed char *kind;

@@ -136,30 +136,26 @@ static double s_peak(const float *s, int len, int t)
     return b - 0.25 * (a - c) * d;
 }
 
-/* Max and min of signal sg over [a, b] (fractional samples), with
- * sub-sample peaks. False when a sample is missing. */
-static bool s_range(const struct dn_gait_video *v, int sg, double a, double b, double *mx, double *mn)
+/* Extreme (sign +1 max, -1 min) over [a, b] (fractional samples) of signal
+ * sg, or, with both = true, of the larger (max) / smaller (min) of the
+ * pair sg, sg + 1 (left, right), with a sub-sample peak. NaN when a sample
+ * is missing. */
+static double s_extreme(const struct dn_gait_video *v, int sg, bool both, int sign, double a, double b)
 {
-    const float *s = dn_gv_sig(v, sg);
-    double ya = dn_gait_interp(s, 1, v->len, a), yb = dn_gait_interp(s, 1, v->len, b);
-    int tmax = -1, tmin = -1;
-    if (!isfinite(ya) || !isfinite(yb))
-        return false;
-    *mx = fmax(ya, yb);
-    *mn = fmin(ya, yb);
+    const float *s0 = dn_gv_sig(v, sg), *s1 = both ? dn_gv_sig(v, sg + 1) : s0;
+    double best = -INFINITY;
+    int tbest = -1;
     for (int t = (int)ceil(a); t <= (int)floor(b); t++) {
-        if (!isfinite(s[t]))
-            return false;
-        if (s[t] > *mx)
-            *mx = s[t], tmax = t;
-        if (s[t] < *mn)
-            *mn = s[t], tmin = t;
+        double y = sign * fmax(sign * (double)s0[t], sign * (double)s1[t]);
+        if (!isfinite(y))
+            return NAN;
+        if (sign * y > best)
+            best = sign * y, tbest = t;
     }
-    if (tmax >= 0)
-        *mx = fmax(*mx, s_peak(s, v->len, tmax));
-    if (tmin >= 0)
-        *mn = fmin(*mn, s_peak(s, v->len, tmin));
-    return true;
+    if (tbest < 0)
+        return NAN;
+    const float *s = (sign * s0[tbest] >= sign * s1[tbest]) ? s0 : s1;
+    return sign * fmax(best, sign * s_peak(s, v->len, tbest));
 }
 
 /* Accumulates the time-normalised angle curve of one stride (sums in
@@ -184,19 +180,29 @@ static void s_curve_finish(struct dn_gait_curve *c)
     }
 }
 
-/* Joint angles of one side-view stride: ROM and peaks, and the curves. */
+/* Joint angles of one side-view stride: ROM and peaks, and the curves.
+ * Peaks are taken where they are label-proof: in the swing of foot S the
+ * other leg stands, so the larger knee and hip flexion of the two legs is
+ * S's, and in S's stance the other leg swings forward, so the smaller hip
+ * angle (most extended) is S's. A pose model's brief left/right swap at the
+ * legs' crossing would otherwise cut S's swing peak (by 5-8 deg on the
+ * walker). The knee's minimum (extension) uses S's own label: a swap can
+ * only raise it there. */
 static void s_stride_angles(struct dn_gait_video *v, const struct s_stride *s, struct s_values *vals)
 {
-    double mx, mn;
-    if (s_range(v, DN_GK_KNEE_FLEX_L + s->side, s->hs, s->hs_next, &mx, &mn)) {
-        s_push(vals, DN_GP_KNEE_ROM, s->side, mx - mn);
-        s_push(vals, DN_GP_KNEE_PEAK, s->side, mx);
+    double kmax = s_extreme(v, DN_GK_KNEE_FLEX_L, true, 1, s->to_s, s->hs_next);
+    double kmin = s_extreme(v, DN_GK_KNEE_FLEX_L + s->side, false, -1, s->hs, s->hs_next);
+    double hmax = s_extreme(v, DN_GK_HIP_FLEX_L, true, 1, s->to_s, s->hs_next);
+    double hmin = s_extreme(v, DN_GK_HIP_FLEX_L, true, -1, s->hs, s->to_s);
+    if (isfinite(kmax) && isfinite(kmin)) {
+        s_push(vals, DN_GP_KNEE_ROM, s->side, kmax - kmin);
+        s_push(vals, DN_GP_KNEE_PEAK, s->side, kmax);
         s_curve_add(v, &v->res->knee[s->side], DN_GK_KNEE_FLEX_L + s->side, s->hs, s->hs_next);
     }
-    if (s_range(v, DN_GK_HIP_FLEX_L + s->side, s->hs, s->hs_next, &mx, &mn)) {
-        s_push(vals, DN_GP_HIP_ROM, s->side, mx - mn);
-        s_push(vals, DN_GP_HIP_PEAK_FLEX, s->side, mx);
-        s_push(vals, DN_GP_HIP_PEAK_EXT, s->side, -mn);
+    if (isfinite(hmax) && isfinite(hmin)) {
+        s_push(vals, DN_GP_HIP_ROM, s->side, hmax - hmin);
+        s_push(vals, DN_GP_HIP_PEAK_FLEX, s->side, hmax);
+        s_push(vals, DN_GP_HIP_PEAK_EXT, s->side, -hmin);
         s_curve_add(v, &v->res->hip[s->side], DN_GK_HIP_FLEX_L + s->side, s->hs, s->hs_next);
     }
 }
