@@ -2,7 +2,7 @@
 """Test helper: uploads objects to the local S3 server with boto3.
 
     moto_fill.py ENDPOINT BUCKET many PREFIX COUNT   COUNT small objects PREFIX00000..
-    moto_fill.py ENDPOINT BUCKET put KEY FILE         one object from FILE
+    moto_fill.py ENDPOINT BUCKET put KEY FILE [KEY FILE...]   objects from FILEs
 
 Used by the integration tests where an independent client (boto3, like the
 uploaders dancer serves) must create the objects: bulk keys for pagination,
@@ -30,10 +30,11 @@ def main(argv):
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x"), keys))
     elif verb == "put":
-        key, path = argv[4], argv[5]
-        with open(path, "rb") as f:
-            s3.put_object(Bucket=bucket, Key=key, Body=f.read(), ContentType="video/mp4",
-                          Metadata={"subject-height-cm": "172"})
+        pairs = argv[4:]
+        for key, path in zip(pairs[::2], pairs[1::2]):
+            with open(path, "rb") as f:
+                s3.put_object(Bucket=bucket, Key=key, Body=f.read(), ContentType="video/mp4",
+                              Metadata={"subject-height-cm": "172"})
     else:
         sys.exit(__doc__)
 

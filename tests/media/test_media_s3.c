@@ -38,15 +38,18 @@
 static bool s_upload(struct dn_aws_env *e, char *bucket, size_t len, const char *const *names,
                      size_t n)
 {
-    char args[2048];
+    char args[8192];
     dn_test_unique_name("dn-media", bucket, len);
     if (dn_s3_create_bucket(e->s3, bucket, &e->err))
         return false;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(args, sizeof(args), "'%s' put '%s' '%s'", bucket, names[i], dn_tm_video(names[i]));
-        if (dn_aws_env_fill(e, args) != 0)
-            return dn_err_set(&e->err, DN_ERR_INTERNAL, "upload of %s failed", names[i]), false;
-    }
+    if (n == 0)
+        return true;
+    int at = snprintf(args, sizeof(args), "'%s' put", bucket);
+    for (size_t i = 0; i < n && at < (int)sizeof(args); i++) /* one boto3 run for all */
+        at += snprintf(args + at, sizeof(args) - (size_t)at, " '%s' '%s'", names[i],
+                       dn_tm_video(names[i]));
+    if (at >= (int)sizeof(args) || dn_aws_env_fill(e, args) != 0)
+        return dn_err_set(&e->err, DN_ERR_INTERNAL, "upload to %s failed", bucket), false;
     return true;
 }
 
