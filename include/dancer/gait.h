@@ -35,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dancer/err.h"
 #include "dancer/track.h"
@@ -181,5 +182,11 @@ int dn_gait_analyze(const struct dn_gait_input *inputs, size_t n, const struct d
 
 /* Frees a result; NULL is a no-op. */
 void dn_gait_result_destroy(struct dn_gait_result *result);
+
+/* Writes a self-contained SVG report of a result to out: knee and hip
+ * flexion over the normalised gait cycle (mean +- sd per side, toe off
+ * marked at the mean stance %), the main numbers, or the reason when no
+ * gait cycle was detected. DN_ERR_INTERNAL when a write fails. */
+int dn_gait_report_svg(const struct dn_gait_result *result, FILE *out, struct dn_err *err);
 
 #endif

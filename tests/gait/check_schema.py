@@ -77,5 +77,19 @@ d = copy.deepcopy(docs["side"]); d["quality"]["confidence"] = 1.5; broken.append
 for what, doc in broken:
     expect(not validator.is_valid(doc), f"schema rejects {what}")
 
+# The SVG report: well-formed, both panels with curves for a side view, the
+# reason instead of curves without a gait cycle.
+import xml.etree.ElementTree as ET  # noqa: E402
+for name in ("side", "still"):
+    svg = subprocess.run([TOOL, "report", name], capture_output=True, text=True, check=True).stdout
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as e:
+        expect(False, f"report {name} is well-formed XML: {e}")
+        continue
+    lines = root.findall("{http://www.w3.org/2000/svg}polyline")
+    expect(len(lines) == (4 if name == "side" else 0), f"report {name}: {len(lines)} curves")
+    expect((name == "still") == ("No gait cycle" in svg), f"report {name}: reason shown iff no cycle")
+
 print(f"{len(docs)} documents, {len(broken)} broken ones: {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

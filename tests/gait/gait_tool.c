@@ -7,6 +7,7 @@
  *                                           result JSON of a landmarks CSV
  *   gait_tool example NAME                  a result document: side, side_scaled,
  *                                           front, still, single_stride, error
+ *   gait_tool report NAME                   the SVG report of example NAME
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -88,6 +89,8 @@ static int s_print(const struct dn_result_video *video, const struct dn_gait_res
     return 0;
 }
 
+static bool s_svg; /* print the SVG report instead of the JSON */
+
 static int s_analyze_track(const struct dn_track *t, double height, const char *uri)
 {
     struct dn_err err = {0};
@@ -101,7 +104,7 @@ static int s_analyze_track(const struct dn_track *t, double height, const char *
     }
     double dur = t->n_frames ? t->frames[t->n_frames - 1].time_s - t->frames[0].time_s + 1 / t->fps : 0;
     struct dn_result_video video = {dur, t->fps, t->width, t->height, "h264", 0, (long long)t->n_frames};
-    int rc = s_print(&video, r, uri, NULL);
+    int rc = s_svg ? dn_gait_report_svg(r, stdout, &err) : s_print(&video, r, uri, NULL);
     dn_gait_result_destroy(r);
     return rc;
 }
@@ -168,6 +171,10 @@ int main(int argc, char **argv)
         return s_analyze(argc - 2, argv + 2);
     if (argc == 3 && !strcmp(argv[1], "example"))
         return s_example(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "report") && strcmp(argv[2], "error")) {
+        s_svg = true;
+        return s_example(argv[2]);
+    }
     fprintf(stderr, "usage: see the comment at the top of tests/gait/gait_tool.c\n");
     return 2;
 }
