@@ -14,6 +14,8 @@
 #                     vs `ffmpeg -hwaccel cuda -hwaccel_output_format cuda` run alike
 #   pose_nn           the network engine (bench/pose/gpu.sh): every CUDA op and both
 #                     networks vs the C reference, per-layer diff, frames/s at batch 1/32/128
+#   gait              the gait kernels (filter, kinematics, extrema) vs their C twins and
+#                     the whole gait stage on the GPU path vs the CPU path (test_gait_parity)
 # Later stages add theirs: write a function section_<name> and add <name> to
 # SECTIONS below.
 #
@@ -21,7 +23,7 @@
 # section); OUT defaults to /tmp/gpu-check. Exit status 1 when a section failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SECTIONS=(env media_decode media_compare media_throughput pose_nn)
+SECTIONS=(env media_decode media_compare media_throughput pose_nn gait)
 OUT=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUT"
 log=$OUT/gpu-check.log summary=$OUT/summary.txt
@@ -140,6 +142,16 @@ section_pose_nn() {
     0) verdict pose_nn PASS "CUDA ops and networks match the C reference; numbers above" ;;
     77) verdict pose_nn SKIP "no .carry/pose (run bench/gpu-prepare.sh here and carry .carry)" ;;
     *) verdict pose_nn FAIL "see log" ;;
+    esac
+}
+
+section_gait() {
+    [ -x "$bin/test_gait_parity" ] || { verdict gait SKIP "no .carry/gpu/bin/test_gait_parity (run bench/gpu-prepare.sh)"; return; }
+    "$bin/test_gait_parity"
+    case $? in
+    0) verdict gait PASS "gait kernels match their C twins within the test's stated tolerances" ;;
+    77) verdict gait SKIP "test_gait_parity found no usable GPU" ;;
+    *) verdict gait FAIL "see log (mismatches are printed, at most 10 per op)" ;;
     esac
 }
 

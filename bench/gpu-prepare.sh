@@ -20,16 +20,19 @@ carry=.carry
 PKG_CONFIG_PATH=$PWD/$carry/ffmpeg/lib/pkgconfig cmake -S . -B "$build" -DDANCER_CUDA=ON \
     -DCMAKE_BUILD_TYPE=Release >/dev/null
 grep -q "$carry/ffmpeg" "$build/CMakeCache.txt" || { echo "gpu-prepare: FFmpeg not from $carry" >&2; exit 1; }
-cmake --build "$build" -j"$(nproc)" --target dn_decode_bench >/dev/null
+cmake --build "$build" -j"$(nproc)" --target dn_decode_bench test_gait_parity >/dev/null
 rm -rf "$carry/gpu"
 mkdir -p "$carry/gpu/bin" "$carry/gpu/lib" "$carry/gpu/videos"
 cp "$build/bench/decode/dn_decode_bench" "$carry/gpu/bin/"
-# Every shared library it needs beyond glibc and the carried FFmpeg (cJSON,
-# libcurl and its chain, OpenSSL, expat): the GPU image may lack them, and
-# newer glibc runs these older builds.
-LD_LIBRARY_PATH=$carry/ffmpeg/lib ldd "$carry/gpu/bin/dn_decode_bench" | awk '/=> \// {print $3}' |
-    grep -v -E "/(libc|libm|libpthread|libdl|librt|libresolv|ld-linux[^/]*)\.so" | grep -v "/$carry/" |
-    while read -r lib; do cp -L "$lib" "$carry/gpu/lib/"; done
+cp "$build/tests/gait/test_gait_parity" "$carry/gpu/bin/" # section gait
+# Every shared library they need beyond glibc and the carried FFmpeg (cJSON,
+# libcurl and its chain, OpenSSL, expat, libgomp): the GPU image may lack
+# them, and newer glibc runs these older builds.
+for exe in "$carry"/gpu/bin/*; do
+    LD_LIBRARY_PATH=$carry/ffmpeg/lib ldd "$exe" | awk '/=> \// {print $3}' |
+        grep -v -E "/(libc|libm|libpthread|libdl|librt|libresolv|ld-linux[^/]*)\.so" | grep -v "/$carry/" |
+        while read -r lib; do cp -L "$lib" "$carry/gpu/lib/"; done
+done
 
 # Videos: generated here (the GPU machine has no encoders).
 media=$build/test-media
