@@ -6,12 +6,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* $DANCER_CACHE/models/<name>.dnm (default ~/.cache/dancer), or NULL when
- * models/fetch.sh has not been run: the caller skips. */
+/* <dir>/<name>.dnm with dir = $DANCER_MODEL_DIR (dancer's own setting; the
+ * device scripts set it), else $DANCER_CACHE/models (models/fetch.sh's
+ * output; default ~/.cache/dancer), or NULL when absent: the caller skips. */
 static inline const char *nn_test_model(const char *name, char *buf, size_t len)
 {
-    const char *cache = getenv("DANCER_CACHE"), *home = getenv("HOME");
-    if (cache)
+    const char *dir = getenv("DANCER_MODEL_DIR"), *cache = getenv("DANCER_CACHE");
+    const char *home = getenv("HOME");
+    if (dir && dir[0])
+        snprintf(buf, len, "%s/%s.dnm", dir, name);
+    else if (cache)
         snprintf(buf, len, "%s/models/%s.dnm", cache, name);
     else
         snprintf(buf, len, "%s/.cache/dancer/models/%s.dnm", home ? home : "", name);
