@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "dancer/device.h"
+
 /* <dir>/<name>.dnm with dir = $DANCER_MODEL_DIR (dancer's own setting; the
  * device scripts set it), else $DANCER_CACHE/models (models/fetch.sh's
  * output; default ~/.cache/dancer), or NULL when absent: the caller skips. */
@@ -21,5 +23,14 @@ static inline const char *nn_test_model(const char *name, char *buf, size_t len)
         snprintf(buf, len, "%s/.cache/dancer/models/%s.dnm", home ? home : "", name);
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
+
+/* In a DN_TEST case: skip (77) unless a GPU is usable, saying why. */
+#define NN_TEST_NEED_GPU()                                       \
+    do {                                                         \
+        struct dn_device_info info_;                             \
+        dn_device_probe(&info_);                                 \
+        if (!info_.usable)                                       \
+            DN_SKIP(info_.reason[0] ? info_.reason : "no GPU");  \
+    } while (0)
 
 #endif

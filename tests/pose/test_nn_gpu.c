@@ -23,14 +23,6 @@
 #include "synth.h"
 #include "test.h"
 
-#define S_NEED_GPU()                                             \
-    do {                                                         \
-        struct dn_device_info info_;                             \
-        dn_device_probe(&info_);                                 \
-        if (!info_.usable)                                       \
-            DN_SKIP(info_.reason[0] ? info_.reason : "no GPU");  \
-    } while (0)
-
 /* Runs r on `batch` items of host input x; copies output k to host out. */
 static int s_run(struct dn_nn_runner *r, const float *x, size_t in_count, int batch,
                  struct dn_stream *stream, struct dn_err *err)
@@ -66,7 +58,7 @@ DN_TEST(synthetic_graph_on_gpu)
     struct dn_nn_runner *r = NULL;
     char path[4096];
     float x[3 * SYNTH_IN], y0[3 * SYNTH_OUT0], y1[3 * SYNTH_OUT1];
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     synth_build(&b);
     snprintf(path, sizeof(path), "%s/synth.dnm", dn_test_tmp_dir());
     DN_CHECK(dnmw_write(&b, path) == 0);
@@ -150,7 +142,7 @@ static void s_network(const char *name)
 DN_TEST(networks_gpu_match_cpu)
 {
     char path[4096];
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     if (!nn_test_model("pose_detection", path, sizeof(path)))
         DN_SKIP("models not fetched (models/fetch.sh)");
     s_network("pose_detection");

@@ -17,16 +17,9 @@
 
 #include "dancer/device.h"
 #include "naive.h"
+#include "nn_test_util.h"
 #include "op_cases.h"
 #include "test.h"
-
-#define S_NEED_GPU()                                             \
-    do {                                                         \
-        struct dn_device_info info_;                             \
-        dn_device_probe(&info_);                                 \
-        if (!info_.usable)                                       \
-            DN_SKIP(info_.reason[0] ? info_.reason : "no GPU");  \
-    } while (0)
 
 /* Device copy of n host floats (NULL for n == 0 or host NULL). */
 static float *s_up(const float *host, size_t n)
@@ -112,21 +105,21 @@ static void s_window_case(int op, const struct op_window_case *k, unsigned seed)
 
 DN_TEST(conv2d_gpu_matches_ref)
 {
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     for (int i = 0; i < OP_N_CASES(g_conv_cases); i++)
         s_window_case(DN_NN_OP_CONV_2D, &g_conv_cases[i], 10 * i);
 }
 
 DN_TEST(depthwise_conv2d_gpu_matches_ref)
 {
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     for (int i = 0; i < OP_N_CASES(g_dw_cases); i++)
         s_window_case(DN_NN_OP_DEPTHWISE_CONV_2D, &g_dw_cases[i], 10 * i);
 }
 
 DN_TEST(max_pool2d_gpu_matches_ref)
 {
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     for (int i = 0; i < OP_N_CASES(g_pool_cases); i++)
         s_window_case(DN_NN_OP_MAX_POOL_2D, &g_pool_cases[i], 10 * i);
 }
@@ -134,7 +127,7 @@ DN_TEST(max_pool2d_gpu_matches_ref)
 DN_TEST(elementwise_gpu_matches_ref)
 {
     struct dn_err err = {0};
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     const size_t n = 100003; /* several blocks and a ragged end */
     float *a = s_rand(n, 1), *b = s_rand(n, 2), *want = malloc(n * sizeof(float));
     for (size_t i = 0; i < n; i++)
@@ -157,7 +150,7 @@ DN_TEST(elementwise_gpu_matches_ref)
 DN_TEST(data_movement_gpu_matches_ref)
 {
     struct dn_err err = {0};
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     const int n = 3, h = 7, w = 6, c = 12, pads[6] = {1, 2, 0, 3, 1, 1};
     size_t count = (size_t)n * h * w * c, npad = (size_t)n * (h + 3) * (w + 3) * (c + 2);
     float *x = s_rand(count, 3), *want = malloc(npad * sizeof(float)), *dx = s_up(x, count);
@@ -183,7 +176,7 @@ DN_TEST(data_movement_gpu_matches_ref)
 DN_TEST(resize_bilinear_gpu_matches_ref)
 {
     struct dn_err err = {0};
-    S_NEED_GPU();
+    NN_TEST_NEED_GPU();
     for (int i = 0; i < OP_N_CASES(g_resize_cases); i++) {
         const struct op_resize_case *k = &g_resize_cases[i];
         size_t nin = (size_t)k->n * k->h * k->w * k->c, nout = (size_t)k->n * k->oh * k->ow * k->c;
