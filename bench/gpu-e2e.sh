@@ -168,13 +168,11 @@ PY
 }
 
 echo "gpu-e2e: $(date -u +%FT%TZ) on $(hostname), commit $(cat "$e2e/commit" 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-for s in "${@:-${SECTIONS[@]}}"; do
-    echo
-    echo "===== $s"
-    if ! declare -F "section_$s" >/dev/null; then verdict "$s" FAIL "no such section"; continue; fi
-    "section_$s"
-done
-echo
-echo "===== summary"
+run_section() {
+    printf '\n===== %s\n' "$1"
+    if declare -F "section_$1" >/dev/null; then "section_$1"; else verdict "$1" FAIL "no such section"; fi
+}
+for s in "${@:-${SECTIONS[@]}}"; do run_section "$s"; done
+printf '\n===== summary\n'
 cat "$summary"
 ! grep -q ": FAIL" "$summary"
