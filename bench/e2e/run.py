@@ -151,9 +151,9 @@ def run_worker(cmd, env, log_path):
 
 
 def stage_times(log_path):
-    """Total ms per stage from the worker's log: EMF metric lines (dancer) or
-    timings_ms objects (baseline, and dancer's per-job log lines)."""
-    totals = {}
+    """Total ms per stage from the worker's log: the per-video `timings_ms` objects
+    (baseline, and dancer's job lines), else dancer's EMF <Stage>Ms metrics."""
+    logged, emf = {}, {}
     for line in open(log_path, errors="replace"):
         try:
             doc = json.loads(line)
@@ -161,15 +161,17 @@ def stage_times(log_path):
             continue
         if not isinstance(doc, dict):
             continue
-        timings = doc.get("timings_ms")
-        if timings is None and "_aws" in doc:  # CloudWatch embedded metric format
-            names = [m["Name"] for d in doc["_aws"].get("CloudWatchMetrics", [])
-                     for m in d.get("Metrics", []) if m.get("Unit") == "Milliseconds"]
-            timings = {n: doc[n] for n in names if isinstance(doc.get(n), (int, float))}
-        for k, v in (timings or {}).items():
+        if isinstance(doc.get("timings_ms"), dict):
+            into, timings = logged, doc["timings_ms"]
+        elif "_aws" in doc:  # CloudWatch embedded metric format
+            into, timings = emf, {m["Name"]: doc.get(m["Name"]) for d in doc["_aws"].get("CloudWatchMetrics", [])
+                                  for m in d.get("Metrics", []) if m.get("Unit") == "Milliseconds"}
+        else:
+            continue
+        for k, v in timings.items():
             if isinstance(v, (int, float)):
-                totals[k] = totals.get(k, 0.0) + v
-    return totals
+                into[k] = into.get(k, 0.0) + v
+    return logged or emf
 
 
 def results_ok(bucket, expected):
@@ -185,7 +187,7 @@ def results_ok(bucket, expected):
 
 def contender(name, args):
     if name == "dancer":
-        return [os.path.join(args.build_dir, "src", "dancer"), "worker", "--exit-when-idle"], \
+        return [args.dancer or os.path.join(args.build_dir, "src", "dancer"), "worker", "--exit-when-idle"], \
             {"SQS_LONG_POLL_TIMEOUT": "1", "DANCER_LOG_FORMAT": "json"}
     return [sys.executable, os.path.join(ROOT, "bench", "e2e", "baseline_worker.py"), "--wait", "1",
             "--gait-tool", os.path.join(args.build_dir, "tests", "gait", "gait_tool"),
@@ -258,6 +260,7 @@ def main():
     ap.add_argument("--sizes", help="WxH, comma-separated")
     ap.add_argument("--only", choices=("dancer", "baseline"))
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--dancer", help="dancer binary (default: BUILD_DIR/src/dancer)")
     ap.add_argument("--out", help="logs and results.json (default: a temporary folder)")
     args = ap.parse_args()
     m = MODES[args.mode]
