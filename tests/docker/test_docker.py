@@ -111,6 +111,11 @@ def check_dockerfile():
               for kw, rest in r), "converted models copied into DANCER_MODEL_DIR")
     users = [rest for kw, rest in r if kw == "USER"]
     check(bool(users) and users[-1].split(":")[0] not in ("root", "0"), f"runs as non-root: {users}")
+    if users and users[-1].split(":")[0].isdigit():  # a numeric USER must be an account the image creates
+        uid, _, gid = users[-1].partition(":")
+        adds = " ".join(rest for kw, rest in r if kw == "RUN")
+        check(f"--uid {uid}" in adds and (not gid or f"--gid {gid}" in adds),
+              f"USER {users[-1]} is created by useradd/groupadd")
     health = [rest for kw, rest in r if kw == "HEALTHCHECK"]
     check(bool(health) and "CMD" in health[-1], "HEALTHCHECK with a command")
     # The worker's liveness file: set in the image, a setting dancer knows.
