@@ -6,6 +6,7 @@
                                  and is executable; .dockerignore keeps the
                                  sources; hadolint when installed
     test_docker.py compose       docker/compose.yaml: moto + setup once + CPU worker
+    test_docker.py template      docker/aws/dancer.yaml's `docker run` fits the image
     test_docker.py scripts DANCER
                                  the build stage's helper scripts on this machine:
                                  runtime-packages.sh names FFmpeg/libcurl/... packages
@@ -175,6 +176,30 @@ def check_compose():
             check(f"`{var}`" in readme, f"{name}: {var} is a documented setting")
 
 
+def check_template():
+    """The deployment template runs this image: its `docker run` must pass
+    settings dancer knows, give the worker's drain time to finish, and not
+    lose the NVDEC capability."""
+    text = open("docker/aws/dancer.yaml").read()
+    run = text[text.index("docker run"):]
+    run = run[:run.index('"$image"')]
+    readme = open("README.md").read()
+    for var in re.findall(r"-e (\w+)=", run):
+        if var != "NVIDIA_DRIVER_CAPABILITIES":
+            check(f"`{var}`" in readme, f"template passes {var}, a documented setting")
+    caps = re.search(r"NVIDIA_DRIVER_CAPABILITIES=([\w,]+)", run)
+    check(caps is not None and {"compute", "utility", "video"} <= set(caps.group(1).split(",")),
+          "template keeps NVIDIA_DRIVER_CAPABILITIES=compute,utility,video")
+    check("--gpus all" in run, "template gives the container the GPU")
+    stop = re.search(r"--stop-timeout (\d+)", run)
+    grace = re.search(r"`DANCER_DRAIN_GRACE_S` \| `(\d+)`", readme)
+    check(stop is not None and grace is not None and int(stop.group(1)) > int(grace.group(1)),
+          f"docker's stop timeout ({stop and stop.group(1)} s) outlasts the worker's drain grace "
+          f"({grace and grace.group(1)} s)")
+    # No command after the image: the image's ENTRYPOINT/CMD make it `dancer worker`.
+    check(re.search(r'"\$image"\s*\n', text) is not None, "template runs the image's default command")
+
+
 def check_scripts(dancer):
     p = subprocess.run(["docker/runtime-packages.sh", dancer], capture_output=True, text=True)
     print(p.stdout + p.stderr, end="")
@@ -198,12 +223,14 @@ def check_scripts(dancer):
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("dockerfile", "compose", "scripts"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("dockerfile", "compose", "template", "scripts"):
         sys.exit(__doc__)
     if sys.argv[1] == "dockerfile":
         check_dockerfile()
     elif sys.argv[1] == "compose":
         check_compose()
+    elif sys.argv[1] == "template":
+        check_template()
     else:
         if shutil.which("dpkg-query") is None:
             print("skip: not a Debian-family system")
