@@ -292,7 +292,7 @@ int dn_s3_xml_parse_list(const char *xml, size_t len, struct dn_s3_list_page *pa
 {
     struct s_list l = {.page = page};
     const char *why;
-    dn_s3_list_page_clean_up(page);
+    memset(page, 0, sizeof(*page)); /* overwritten, never freed: it may be uninitialised */
     int rc = s_walk_run(xml, len, s_list_start, s_list_end, &l, &why);
     free(l.cur.key);
     if (rc == 0 && page->truncated && !page->next_token)
@@ -446,7 +446,7 @@ int dn_s3_xml_parse_notification(const char *xml, size_t len, struct dn_s3_notif
 {
     struct s_notify s = {.n = n, .slice_start = -1};
     const char *why;
-    dn_s3_notification_clean_up(n);
+    memset(n, 0, sizeof(*n)); /* overwritten, never freed: it may be uninitialised */
     dn_strbuf_init(&s.before);
     dn_strbuf_init(&s.after);
     int rc = s_walk_run(xml, len, s_notify_start, s_notify_end, &s, &why);

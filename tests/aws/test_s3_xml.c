@@ -221,3 +221,22 @@ DN_TEST(notification_empty_and_escaping)
     const char *bad = "<NotificationConfiguration><QueueConfiguration><Id>x</Id></QueueConfiguration></NotificationConfiguration>";
     DN_EXPECT_INT(dn_s3_xml_parse_notification(bad, strlen(bad), &n, &err), DN_E(DN_ERR_NETWORK));
 }
+
+DN_TEST(parse_overwrites_uninitialised_output)
+{
+    /* The fuzzer's first find: parsers must overwrite their output, never
+     * free what an uninitialised struct happens to hold. */
+    struct dn_s3_notification n;
+    struct dn_s3_list_page page;
+    struct dn_err err = {0};
+    const char *empty = "<NotificationConfiguration/>";
+    const char *list = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+    memset(&n, 0xA5, sizeof(n));
+    memset(&page, 0xA5, sizeof(page));
+    DN_CHECK_OK(dn_s3_xml_parse_notification(empty, strlen(empty), &n, &err), &err);
+    DN_EXPECT_INT(n.nqueues, 0);
+    DN_CHECK_OK(dn_s3_xml_parse_list(list, strlen(list), &page, &err), &err);
+    DN_EXPECT_INT(page.n, 0);
+    dn_s3_notification_clean_up(&n);
+    dn_s3_list_page_clean_up(&page);
+}
