@@ -220,26 +220,12 @@ static int s_copy_url(const cJSON *out, char *url, size_t len, const char *op, s
 
 /* --- queues ----------------------------------------------------------------- */
 
-int dn_sqs_get_queue_url(struct dn_sqs_client *c, const char *name, char *url, size_t len,
+/* GetQueueUrl and CreateQueue: a queue name in, a queue URL out. */
+static int s_named_queue(struct dn_sqs_client *c, const char *opname, const char *name,
+                         const struct dn_sqs_attr *attrs, size_t nattrs, char *url, size_t len,
                          struct dn_err *err)
 {
-    struct s_op op = {.name = "GetQueueUrl", .max_body = S_MAX_RESPONSE};
-    cJSON *b = cJSON_CreateObject(), *out = NULL;
-    if (b && !cJSON_AddStringToObject(b, "QueueName", name))
-        cJSON_Delete(b), b = NULL;
-    int rc = s_call(c, &op, b, &out, err);
-    if (!rc)
-        rc = s_copy_url(out, url, len, op.name, err);
-    else
-        dn_err_prefix(err, "queue \"%s\": ", name);
-    cJSON_Delete(out);
-    return rc;
-}
-
-int dn_sqs_create_queue(struct dn_sqs_client *c, const char *name, const struct dn_sqs_attr *attrs,
-                        size_t nattrs, char *url, size_t len, struct dn_err *err)
-{
-    struct s_op op = {.name = "CreateQueue", .max_body = S_MAX_RESPONSE};
+    struct s_op op = {.name = opname, .max_body = S_MAX_RESPONSE};
     cJSON *b = cJSON_CreateObject(), *out = NULL;
     if (b && (!cJSON_AddStringToObject(b, "QueueName", name) || !s_add_attrs(b, attrs, nattrs)))
         cJSON_Delete(b), b = NULL;
@@ -250,6 +236,18 @@ int dn_sqs_create_queue(struct dn_sqs_client *c, const char *name, const struct 
         dn_err_prefix(err, "queue \"%s\": ", name);
     cJSON_Delete(out);
     return rc;
+}
+
+int dn_sqs_get_queue_url(struct dn_sqs_client *c, const char *name, char *url, size_t len,
+                         struct dn_err *err)
+{
+    return s_named_queue(c, "GetQueueUrl", name, NULL, 0, url, len, err);
+}
+
+int dn_sqs_create_queue(struct dn_sqs_client *c, const char *name, const struct dn_sqs_attr *attrs,
+                        size_t nattrs, char *url, size_t len, struct dn_err *err)
+{
+    return s_named_queue(c, "CreateQueue", name, attrs, nattrs, url, len, err);
 }
 
 int dn_sqs_delete_queue(struct dn_sqs_client *c, const char *queue_url, struct dn_err *err)

@@ -1,4 +1,4 @@
-/* aws_env.c — integration-test setup against moto (see aws_env.h). */
+/* aws_env.c — client-test setup against moto or the scripted server (see aws_env.h). */
 #include "aws_env.h"
 
 #include <stdio.h>
@@ -7,26 +7,78 @@
 
 #include "test.h"
 
-bool dn_aws_env_open(struct dn_aws_env *e)
+/* Applies NAME, VALUE pairs (NULL-terminated) as flags. */
+static bool s_apply(struct dn_aws_env *e, const char *const *pairs)
 {
+    for (; pairs && *pairs; pairs += 2)
+        if (dn_config_set(&e->cfg, pairs[0], pairs[1], DN_CFG_FLAG, &e->err))
+            return false;
+    return true;
+}
+
+bool dn_aws_env_open_with(struct dn_aws_env *e, const char *const *settings)
+{
+    /* No developer's ~/.aws files, ever. */
+    static const char *const base[] = {
+        "AWS_ACCESS_KEY_ID", "testing", "AWS_SECRET_ACCESS_KEY", "testing",
+        "AWS_CONFIG_FILE", "/nonexistent/dancer-test/config",
+        "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dancer-test/credentials", NULL,
+    };
     struct dn_http_options opt;
     memset(e, 0, sizeof(*e));
-    if (!(e->endpoint = dn_test_moto_endpoint()))
-        return false;
     dn_config_init(&e->cfg);
-    if (dn_config_set(&e->cfg, "AWS_ENDPOINT_URL", e->endpoint, DN_CFG_FLAG, &e->err) ||
-        dn_config_set(&e->cfg, "AWS_ACCESS_KEY_ID", "testing", DN_CFG_FLAG, &e->err) ||
-        dn_config_set(&e->cfg, "AWS_SECRET_ACCESS_KEY", "testing", DN_CFG_FLAG, &e->err) ||
-        dn_config_set(&e->cfg, "AWS_REGION", "us-east-1", DN_CFG_FLAG, &e->err) ||
-        dn_config_set(&e->cfg, "AWS_CONFIG_FILE", "/nonexistent/dancer-test/config", DN_CFG_FLAG, &e->err) ||
-        dn_config_set(&e->cfg, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dancer-test/credentials",
-                      DN_CFG_FLAG, &e->err))
+    if (!s_apply(e, base) || !s_apply(e, settings))
         return false;
     dn_http_options_from_config(&e->cfg, &opt);
     return !dn_http_pool_new(&opt, &e->pool, &e->err) &&
            !dn_creds_provider_new(&e->cfg, &e->creds, &e->err) &&
            !dn_s3_client_new(&e->cfg, e->creds, e->pool, &e->s3, &e->err) &&
            !dn_sqs_client_new(&e->cfg, e->creds, e->pool, &e->sqs, &e->err);
+}
+
+bool dn_aws_env_open(struct dn_aws_env *e)
+{
+    const char *endpoint = dn_test_moto_endpoint();
+    memset(e, 0, sizeof(*e));
+    if (!endpoint)
+        return false;
+    const char *const settings[] = {"AWS_ENDPOINT_URL", endpoint, "AWS_REGION", "us-east-1", NULL};
+    bool ok = dn_aws_env_open_with(e, settings);
+    e->endpoint = endpoint;
+    return ok;
+}
+
+bool dn_aws_stub_env_open(struct dn_aws_stub_env *e, const char *const *settings)
+{
+    const char *list[64];
+    char values[16][512];
+    size_t n = 0, nv = 0;
+    memset(e, 0, sizeof(*e));
+    if (!(e->stub = dn_stub_start())) {
+        dn_test_fail(__FILE__, __LINE__, "cannot start the scripted server");
+        return false;
+    }
+    snprintf(e->url, sizeof(e->url), "%s", dn_stub_url(e->stub));
+    for (; settings[n] && n + 2 < sizeof(list) / sizeof(*list); n += 2) {
+        list[n] = settings[n];
+        list[n + 1] = settings[n + 1];
+        if (!strncmp(settings[n + 1], "{stub}", 6) && nv < 16) {
+            snprintf(values[nv], sizeof(values[nv]), "%s%s", e->url, settings[n + 1] + 6);
+            list[n + 1] = values[nv++];
+        }
+    }
+    list[n] = NULL;
+    if (dn_aws_env_open_with(&e->aws, list))
+        return true;
+    dn_test_fail(__FILE__, __LINE__, "setup: %s", e->aws.err.msg);
+    return false;
+}
+
+void dn_aws_stub_env_close(struct dn_aws_stub_env *e)
+{
+    dn_aws_env_close(&e->aws);
+    dn_stub_stop(e->stub);
+    e->stub = NULL;
 }
 
 void dn_aws_env_close(struct dn_aws_env *e)

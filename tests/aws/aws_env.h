@@ -13,6 +13,7 @@
 #include "dancer/http.h"
 #include "dancer/s3.h"
 #include "dancer/sqs.h"
+#include "http_stub.h"
 
 struct dn_aws_env {
     struct dn_config cfg;
@@ -27,7 +28,24 @@ struct dn_aws_env {
 /* Sets everything up against moto. Returns false when moto is not running
  * (the caller skips) or setup fails (the caller fails: err says why). */
 bool dn_aws_env_open(struct dn_aws_env *e);
+
+/* The same with test credentials, no shared files, and then `settings`
+ * (NAME, VALUE, ..., NULL) applied as flags: for the scripted server. */
+bool dn_aws_env_open_with(struct dn_aws_env *e, const char *const *settings);
 void dn_aws_env_close(struct dn_aws_env *e);
+
+/* The clients against the scripted server (http_stub.h). */
+struct dn_aws_stub_env {
+    struct dn_aws_env aws;
+    struct dn_stub *stub;
+    char url[64];   /* the stub's "http://127.0.0.1:PORT" */
+};
+
+/* Starts a stub and opens the clients with `settings` as in
+ * dn_aws_env_open_with, where a value starting "{stub}" has that replaced by
+ * the stub's URL ("{stub}/1/jobs"). Fails the test and returns false on error. */
+bool dn_aws_stub_env_open(struct dn_aws_stub_env *e, const char *const *settings);
+void dn_aws_stub_env_close(struct dn_aws_stub_env *e);
 
 /* Runs tests/aws/moto_fill.py with the endpoint and these arguments using the
  * tests' Python; returns its exit status. */

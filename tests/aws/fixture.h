@@ -1,9 +1,13 @@
-/* fixture.h — reads a file from tests/aws/fixtures (DN_AWS_FIXTURES). */
+/* fixture.h — files from tests/aws/fixtures (DN_AWS_FIXTURES): read them, or
+ * serve them as canned responses from the scripted server. */
 #ifndef DANCER_TEST_FIXTURE_H
 #define DANCER_TEST_FIXTURE_H
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "http_stub.h"
+#include "test.h"
 
 /* Malloc'd, NUL-terminated contents and their length; NULL if unreadable. */
 static inline char *dn_fixture_read(const char *name, size_t *len)
@@ -33,6 +37,14 @@ static inline const char *dn_fixture_path(const char *name)
     static char path[1024];
     snprintf(path, sizeof(path), "%s/%s", DN_AWS_FIXTURES, name);
     return path;
+}
+
+/* Queues the canned response in fixture `name` on `stub`; false (with a
+ * test failure) when it cannot be read. */
+static inline void dn_fixture_push(struct dn_stub *stub, const char *name)
+{
+    if (!dn_stub_push_file(stub, dn_fixture_path(name)))
+        dn_test_fail(__FILE__, __LINE__, "fixture %s unreadable", name);
 }
 
 #endif

@@ -7,7 +7,6 @@
 
 #include "dancer/http.h"
 #include "fixture.h"
-#include "http_stub.h"
 #include "test.h"
 
 struct s_env {
@@ -44,12 +43,6 @@ static int s_get(struct s_env *e)
     return dn_http_send(e->pool, &req, &e->resp, &e->err);
 }
 
-static void s_fixture(struct s_env *e, const char *name)
-{
-    if (!dn_stub_push_file(e->stub, dn_fixture_path(name)))
-        dn_test_fail(__FILE__, __LINE__, "cannot read fixture %s", name);
-}
-
 DN_TEST(connection_reused)
 {
     struct s_env e;
@@ -83,7 +76,7 @@ DN_TEST(retry_after_429_honoured)
 {
     struct s_env e;
     DN_CHECK(s_setup(&e, 5000, 3));
-    s_fixture(&e, "http/throttle_429_retry_after.json");
+    dn_fixture_push(e.stub, "http/throttle_429_retry_after.json");
     dn_stub_push(e.stub, &(struct dn_stub_response){.status = 200, .body = "ok"});
     DN_EXPECT_INT(s_get(&e), 0);
     DN_EXPECT_INT(e.resp.status, 200);
@@ -103,7 +96,7 @@ DN_TEST(attempts_bounded_and_final_status_returned)
     struct s_env e;
     DN_CHECK(s_setup(&e, 5000, 3));
     for (int i = 0; i < 4; i++)
-        s_fixture(&e, "s3/throttle_slowdown.json");
+        dn_fixture_push(e.stub, "s3/throttle_slowdown.json");
     struct dn_http_request req = {.method = "GET", .url = e.url, .error_code = s_xml_code};
     /* Four queued, three attempts allowed: the third answer is final. */
     DN_EXPECT_INT(dn_http_send(e.pool, &req, &e.resp, &e.err), 0);
@@ -146,7 +139,7 @@ DN_TEST(timeout_is_network_error)
 {
     struct s_env e;
     DN_CHECK(s_setup(&e, 1000, 1));
-    s_fixture(&e, "http/timeout.json");
+    dn_fixture_push(e.stub, "http/timeout.json");
     DN_EXPECT_INT(s_get(&e), DN_E(DN_ERR_NETWORK));
     DN_EXPECT(strstr(e.err.msg, "imed out") != NULL);
     s_teardown(&e);
@@ -167,7 +160,7 @@ DN_TEST(reset_mid_body_is_retried_and_stream_restarts)
     struct s_env e;
     char buf[16] = "";
     DN_CHECK(s_setup(&e, 5000, 3));
-    s_fixture(&e, "http/truncated_body.json");
+    dn_fixture_push(e.stub, "http/truncated_body.json");
     dn_stub_push(e.stub, &(struct dn_stub_response){.status = 200, .body = "0123456789"});
     struct dn_http_request req = {.method = "GET", .url = e.url, .on_body = s_write_at, .body_user = buf};
     DN_EXPECT_INT(dn_http_send(e.pool, &req, &e.resp, &e.err), 0);
@@ -243,13 +236,6 @@ DN_TEST(prepare_runs_per_attempt)
     s_teardown(&e);
 }
 
-static void *s_cancel_later(void *arg)
-{
-    usleep(300 * 1000);
-    atomic_store((atomic_bool *)arg, true);
-    return NULL;
-}
-
 DN_TEST(cancel_aborts_a_waiting_request)
 {
     struct s_env e;
@@ -259,7 +245,7 @@ DN_TEST(cancel_aborts_a_waiting_request)
     /* A long poll that would answer after 20 s. */
     dn_stub_push(e.stub, &(struct dn_stub_response){.status = 200, .body = "late", .delay_ms = 20000});
     struct dn_http_request req = {.method = "GET", .url = e.url, .cancel = &cancel, .extra_timeout_ms = 20000};
-    DN_CHECK(pthread_create(&t, NULL, s_cancel_later, &cancel) == 0);
+    DN_CHECK(dn_stub_set_after(&cancel, 300, &t) == 0);
     DN_EXPECT_INT(dn_http_send(e.pool, &req, &e.resp, &e.err), DN_E(DN_ERR_CANCELLED));
     DN_EXPECT_INT(e.resp.attempts, 1);
     pthread_join(t, NULL);

@@ -4,70 +4,29 @@
  * listing) come back as errors. */
 #include <stdlib.h>
 
-#include "dancer/config.h"
-#include "dancer/creds.h"
 #include "dancer/s3.h"
+#include "aws_env.h"
 #include "fixture.h"
-#include "http_stub.h"
 #include "test.h"
 
-struct s_env {
-    struct dn_stub *stub;
-    struct dn_config cfg;
-    struct dn_http_pool *pool;
-    struct dn_creds_provider *creds;
-    struct dn_s3_client *s3;
-    struct dn_err err;
-};
-
-static bool s_setup(struct s_env *e)
+static bool s_setup(struct dn_aws_stub_env *e)
 {
-    struct dn_http_options opt = {.connect_timeout_ms = 2000, .timeout_ms = 5000, .max_attempts = 3,
-                                  .max_idle = 2};
-    memset(e, 0, sizeof(*e));
-    dn_config_init(&e->cfg);
-    if (!(e->stub = dn_stub_start()))
-        return false;
-    return !dn_config_set(&e->cfg, "AWS_ENDPOINT_URL_S3", dn_stub_url(e->stub), DN_CFG_FLAG, &e->err) &&
-           !dn_config_set(&e->cfg, "AWS_ACCESS_KEY_ID", "AKIDSTUB", DN_CFG_FLAG, &e->err) &&
-           !dn_config_set(&e->cfg, "AWS_SECRET_ACCESS_KEY", "secret", DN_CFG_FLAG, &e->err) &&
-           !dn_config_set(&e->cfg, "AWS_SESSION_TOKEN", "tok+en/=", DN_CFG_FLAG, &e->err) &&
-           !dn_http_pool_new(&opt, &e->pool, &e->err) &&
-           !dn_creds_provider_new(&e->cfg, &e->creds, &e->err) &&
-           !dn_s3_client_new(&e->cfg, e->creds, e->pool, &e->s3, &e->err);
-}
-
-static void s_teardown(struct s_env *e)
-{
-    dn_s3_client_destroy(e->s3);
-    dn_creds_provider_destroy(e->creds);
-    dn_http_pool_destroy(e->pool);
-    dn_stub_stop(e->stub);
-}
-
-static void s_push(struct s_env *e, const char *fixture)
-{
-    if (!dn_stub_push_file(e->stub, dn_fixture_path(fixture)))
-        dn_test_fail(__FILE__, __LINE__, "fixture %s", fixture);
-}
-
-static const char *s_header(struct s_env *e, int i, const char *name)
-{
-    static char value[4096];
-    const struct dn_stub_request *r = dn_stub_request(e->stub, i);
-    return r && dn_stub_request_header(r, name, value, sizeof(value)) ? value : NULL;
+    static const char *const settings[] = {"AWS_ENDPOINT_URL_S3", "{stub}", "AWS_REGION", "us-east-1",
+                                           "AWS_ACCESS_KEY_ID", "AKIDSTUB", "AWS_SESSION_TOKEN", "tok+en/=",
+                                           "DANCER_HTTP_TIMEOUT_MS", "5000", NULL};
+    return dn_aws_stub_env_open(e, settings);
 }
 
 DN_TEST(ranged_get_request_and_result)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     char buf[8] = "";
     struct dn_s3_range got;
     DN_CHECK(s_setup(&e));
     dn_stub_push(e.stub, &(struct dn_stub_response){
                              .status = 206, .body = "llo",
                              .headers = "Content-Range: bytes 2-4/11\r\nETag: \"5eb6\"\r\n"});
-    DN_CHECK_OK(dn_s3_get_range(e.s3, "bkt", "up loads/ü+x.mp4", 2, buf, 3, "5eb6", &got, &e.err), &e.err);
+    DN_CHECK_OK(dn_s3_get_range(e.aws.s3, "bkt", "up loads/ü+x.mp4", 2, buf, 3, "5eb6", &got, &e.aws.err), &e.aws.err);
     DN_EXPECT_INT(got.got, 3);
     DN_EXPECT_INT(got.object_size, 11);
     DN_EXPECT_STR(got.etag, "\"5eb6\"");
@@ -76,107 +35,107 @@ DN_TEST(ranged_get_request_and_result)
     DN_CHECK(r);
     DN_EXPECT_STR(r->method, "GET");
     DN_EXPECT_STR(r->target, "/bkt/up%20loads/%C3%BC%2Bx.mp4"); /* path style on a custom endpoint */
-    DN_EXPECT_STR(s_header(&e, 0, "Range"), "bytes=2-4");
-    DN_EXPECT_STR(s_header(&e, 0, "If-Match"), "\"5eb6\""); /* quoted for the wire */
-    DN_EXPECT_STR(s_header(&e, 0, "x-amz-content-sha256"),
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "Range"), "bytes=2-4");
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "If-Match"), "\"5eb6\""); /* quoted for the wire */
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "x-amz-content-sha256"),
                   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    DN_EXPECT_STR(s_header(&e, 0, "X-Amz-Security-Token"), "tok+en/=");
-    const char *auth = s_header(&e, 0, "Authorization");
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "X-Amz-Security-Token"), "tok+en/=");
+    const char *auth = dn_stub_header(e.stub, 0, "Authorization");
     DN_CHECK(auth);
     DN_EXPECT(strstr(auth, "Credential=AKIDSTUB/") && strstr(auth, "/us-east-1/s3/aws4_request"));
     DN_EXPECT(strstr(auth, "SignedHeaders=host;if-match;range;x-amz-content-sha256;x-amz-date;x-amz-security-token"));
-    s_teardown(&e);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(slowdown_is_retried)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     char buf[4];
     DN_CHECK(s_setup(&e));
-    s_push(&e, "s3/throttle_slowdown.json");
+    dn_fixture_push(e.stub, "s3/throttle_slowdown.json");
     dn_stub_push(e.stub, &(struct dn_stub_response){.status = 206, .body = "abcd",
                                                     .headers = "Content-Range: bytes 0-3/4\r\n"});
-    DN_CHECK_OK(dn_s3_get_range(e.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.err), &e.err);
+    DN_CHECK_OK(dn_s3_get_range(e.aws.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.aws.err), &e.aws.err);
     DN_EXPECT(!memcmp(buf, "abcd", 4));
     DN_EXPECT_INT(dn_stub_request_count(e.stub), 2);
     /* Throttled every time: a throttled error, after three attempts. */
     for (int i = 0; i < 3; i++)
-        s_push(&e, "s3/throttle_slowdown.json");
-    DN_EXPECT_INT(dn_s3_get_range(e.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.err), DN_E(DN_ERR_THROTTLED));
-    DN_EXPECT(strstr(e.err.msg, "SlowDown") && strstr(e.err.msg, "4442587FB7D0A2F9"));
+        dn_fixture_push(e.stub, "s3/throttle_slowdown.json");
+    DN_EXPECT_INT(dn_s3_get_range(e.aws.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.aws.err), DN_E(DN_ERR_THROTTLED));
+    DN_EXPECT(strstr(e.aws.err.msg, "SlowDown") && strstr(e.aws.err.msg, "4442587FB7D0A2F9"));
     DN_EXPECT_INT(dn_stub_request_count(e.stub), 5);
-    s_teardown(&e);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(server_errors_become_network_errors)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     struct dn_s3_object_info info;
     DN_CHECK(s_setup(&e));
     for (int i = 0; i < 3; i++)
-        s_push(&e, "s3/internal_error.json");
-    DN_EXPECT_INT(dn_s3_head_object(e.s3, "bkt", "k", NULL, &info, &e.err), DN_E(DN_ERR_NETWORK));
-    DN_EXPECT(strstr(e.err.msg, "s3://bkt/k: HTTP 500") != NULL);
+        dn_fixture_push(e.stub, "s3/internal_error.json");
+    DN_EXPECT_INT(dn_s3_head_object(e.aws.s3, "bkt", "k", NULL, &info, &e.aws.err), DN_E(DN_ERR_NETWORK));
+    DN_EXPECT(strstr(e.aws.err.msg, "s3://bkt/k: HTTP 500") != NULL);
     dn_s3_object_info_clean_up(&info);
-    s_teardown(&e);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(wrong_region_names_the_region)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     char buf[4];
     DN_CHECK(s_setup(&e));
-    s_push(&e, "s3/wrong_region.json");
-    DN_EXPECT_INT(dn_s3_get_range(e.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.err), DN_E(DN_ERR_CONFIG));
-    DN_EXPECT(strstr(e.err.msg, "set AWS_REGION=eu-west-1") != NULL);
-    s_teardown(&e);
+    dn_fixture_push(e.stub, "s3/wrong_region.json");
+    DN_EXPECT_INT(dn_s3_get_range(e.aws.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.aws.err), DN_E(DN_ERR_CONFIG));
+    DN_EXPECT(strstr(e.aws.err.msg, "set AWS_REGION=eu-west-1") != NULL);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(invalid_range_reports_size)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     char buf[4];
     struct dn_s3_range got;
     DN_CHECK(s_setup(&e));
-    s_push(&e, "s3/invalid_range.json");
-    DN_EXPECT_INT(dn_s3_get_range(e.s3, "bkt", "k", 100, buf, 4, NULL, &got, &e.err), DN_E(DN_ERR_BAD_INPUT));
+    dn_fixture_push(e.stub, "s3/invalid_range.json");
+    DN_EXPECT_INT(dn_s3_get_range(e.aws.s3, "bkt", "k", 100, buf, 4, NULL, &got, &e.aws.err), DN_E(DN_ERR_BAD_INPUT));
     DN_EXPECT_INT(got.object_size, 11);
-    DN_EXPECT(strstr(e.err.msg, "not satisfiable (object is 11 bytes)") != NULL);
-    s_teardown(&e);
+    DN_EXPECT(strstr(e.aws.err.msg, "not satisfiable (object is 11 bytes)") != NULL);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(oversized_answer_does_not_overrun)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     char buf[8] = "-------";
     DN_CHECK(s_setup(&e));
     /* A server that ignores Range and sends the whole object. */
     dn_stub_push(e.stub, &(struct dn_stub_response){.status = 200, .body = "0123456789"});
-    DN_EXPECT_INT(dn_s3_get_range(e.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.err), DN_E(DN_ERR_NETWORK));
-    DN_EXPECT(strstr(e.err.msg, "more than the 4 bytes") != NULL);
+    DN_EXPECT_INT(dn_s3_get_range(e.aws.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.aws.err), DN_E(DN_ERR_NETWORK));
+    DN_EXPECT(strstr(e.aws.err.msg, "more than the 4 bytes") != NULL);
     DN_EXPECT(!memcmp(buf + 4, "---", 3));
-    s_teardown(&e);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(malformed_listing_is_an_error)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     struct dn_s3_list_page page;
     DN_CHECK(s_setup(&e));
-    s_push(&e, "s3/malformed_list.json");
-    DN_EXPECT_INT(dn_s3_list_page(e.s3, "bkt", &(struct dn_s3_list_opts){.prefix = "up loads/"}, &page, &e.err),
+    dn_fixture_push(e.stub, "s3/malformed_list.json");
+    DN_EXPECT_INT(dn_s3_list_page(e.aws.s3, "bkt", &(struct dn_s3_list_opts){.prefix = "up loads/"}, &page, &e.aws.err),
                   DN_E(DN_ERR_NETWORK));
-    DN_EXPECT(strstr(e.err.msg, "malformed ListObjectsV2") != NULL);
+    DN_EXPECT(strstr(e.aws.err.msg, "malformed ListObjectsV2") != NULL);
     const struct dn_stub_request *r = dn_stub_request(e.stub, 0);
     DN_CHECK(r);
     DN_EXPECT_STR(r->target, "/bkt?encoding-type=url&list-type=2&prefix=up%20loads%2F");
     dn_s3_list_page_clean_up(&page);
-    s_teardown(&e);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(head_reads_metadata)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     struct dn_s3_object_info info;
     DN_CHECK(s_setup(&e));
     dn_stub_push(e.stub, &(struct dn_stub_response){
@@ -184,7 +143,7 @@ DN_TEST(head_reads_metadata)
                              .headers = "ETag: \"abc\"\r\nContent-Type: video/mp4\r\n"
                                         "Last-Modified: Mon, 15 Jan 2024 10:30:00 GMT\r\n"
                                         "X-Amz-Meta-Subject-Height-Cm: 172.5\r\nx-amz-meta-camera: pixel 8\r\n"});
-    DN_CHECK_OK(dn_s3_head_object(e.s3, "bkt", "k.mp4", NULL, &info, &e.err), &e.err);
+    DN_CHECK_OK(dn_s3_head_object(e.aws.s3, "bkt", "k.mp4", NULL, &info, &e.aws.err), &e.aws.err);
     DN_EXPECT_STR(info.etag, "\"abc\"");
     DN_EXPECT_STR(info.content_type, "video/mp4");
     DN_EXPECT_INT(info.last_modified_time, 1705314600);
@@ -193,28 +152,28 @@ DN_TEST(head_reads_metadata)
     DN_EXPECT(dn_s3_object_info_meta(&info, "missing") == NULL);
     DN_EXPECT_STR(dn_stub_request(e.stub, 0)->method, "HEAD");
     dn_s3_object_info_clean_up(&info);
-    s_teardown(&e);
+    dn_aws_stub_env_close(&e);
 }
 
 DN_TEST(put_sends_type_metadata_and_condition)
 {
-    struct s_env e;
+    struct dn_aws_stub_env e;
     char etag[DN_S3_ETAG_MAX];
     DN_CHECK(s_setup(&e));
     dn_stub_push(e.stub, &(struct dn_stub_response){.status = 200, .headers = "ETag: \"new\"\r\n"});
     struct dn_http_header meta[] = {{"source-etag", "abc"}};
     struct dn_s3_put_opts opts = {.content_type = "application/json", .meta = meta, .nmeta = 1,
                                   .if_none_match = true};
-    DN_CHECK_OK(dn_s3_put_object(e.s3, "bkt", "results/a.json", "{}", 2, &opts, etag, &e.err), &e.err);
+    DN_CHECK_OK(dn_s3_put_object(e.aws.s3, "bkt", "results/a.json", "{}", 2, &opts, etag, &e.aws.err), &e.aws.err);
     DN_EXPECT_STR(etag, "\"new\"");
     const struct dn_stub_request *r = dn_stub_request(e.stub, 0);
     DN_CHECK(r);
     DN_EXPECT_STR(r->method, "PUT");
     DN_EXPECT_STR(r->body, "{}");
-    DN_EXPECT_STR(s_header(&e, 0, "Content-Type"), "application/json");
-    DN_EXPECT_STR(s_header(&e, 0, "x-amz-meta-source-etag"), "abc");
-    DN_EXPECT_STR(s_header(&e, 0, "If-None-Match"), "*");
-    DN_EXPECT_STR(s_header(&e, 0, "x-amz-content-sha256"),
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "Content-Type"), "application/json");
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "x-amz-meta-source-etag"), "abc");
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "If-None-Match"), "*");
+    DN_EXPECT_STR(dn_stub_header(e.stub, 0, "x-amz-content-sha256"),
                   "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
-    s_teardown(&e);
+    dn_aws_stub_env_close(&e);
 }

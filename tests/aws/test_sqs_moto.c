@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "aws_env.h"
+#include "http_stub.h"
 #include "test.h"
 
 static const char *s_queue(struct dn_aws_env *e, const char *prefix, char *url, size_t len)
@@ -197,13 +198,6 @@ DN_TEST(long_poll_woken_by_a_message)
     dn_aws_env_close(&e);
 }
 
-static void *s_cancel_later(void *arg)
-{
-    usleep(500 * 1000);
-    atomic_store((atomic_bool *)arg, true);
-    return NULL;
-}
-
 DN_TEST(long_poll_cancelled)
 {
     struct dn_aws_env e;
@@ -214,7 +208,7 @@ DN_TEST(long_poll_cancelled)
     DN_AWS_ENV_OPEN(&e);
     DN_CHECK(s_queue(&e, "dn-cancel", url, sizeof(url)));
     struct dn_sqs_receive_opts o = {.max_messages = 10, .wait_s = 20, .visibility_timeout_s = -1, .cancel = &cancel};
-    DN_CHECK(pthread_create(&t, NULL, s_cancel_later, &cancel) == 0);
+    DN_CHECK(dn_stub_set_after(&cancel, 500, &t) == 0);
     DN_EXPECT_INT(dn_sqs_receive(e.sqs, url, &o, &m, &e.err), DN_E(DN_ERR_CANCELLED));
     pthread_join(t, NULL);
     DN_EXPECT_INT(m.n, 0);

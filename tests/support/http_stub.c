@@ -337,3 +337,36 @@ bool dn_stub_request_header(const struct dn_stub_request *r, const char *name, c
     }
     return false;
 }
+
+const char *dn_stub_header(struct dn_stub *s, int i, const char *name)
+{
+    static char value[4096];
+    const struct dn_stub_request *r = dn_stub_request(s, i);
+    return r && dn_stub_request_header(r, name, value, sizeof(value)) ? value : NULL;
+}
+
+struct s_delayed {
+    atomic_bool *flag;
+    int ms;
+};
+
+static void *s_set_later(void *arg)
+{
+    struct s_delayed d = *(struct s_delayed *)arg;
+    free(arg);
+    usleep((useconds_t)d.ms * 1000);
+    atomic_store(d.flag, true);
+    return NULL;
+}
+
+int dn_stub_set_after(atomic_bool *flag, int ms, pthread_t *thread)
+{
+    struct s_delayed *d = malloc(sizeof(*d));
+    if (!d)
+        return -1;
+    *d = (struct s_delayed){flag, ms};
+    int rc = pthread_create(thread, NULL, s_set_later, d);
+    if (rc)
+        free(d);
+    return rc;
+}

@@ -13,6 +13,8 @@
 #ifndef DANCER_TEST_HTTP_STUB_H
 #define DANCER_TEST_HTTP_STUB_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -55,5 +57,12 @@ int dn_stub_connection_count(struct dn_stub *s);
 const struct dn_stub_request *dn_stub_request(struct dn_stub *s, int i);
 /* Value of a header in a recorded request (case-insensitive) into buf; false if absent. */
 bool dn_stub_request_header(const struct dn_stub_request *r, const char *name, char *buf, size_t len);
+
+/* The same for the i-th request, in a static buffer; NULL if absent. */
+const char *dn_stub_header(struct dn_stub *s, int i, const char *name);
+
+/* Starts a thread that sets *flag after ms milliseconds (a SIGTERM stand-in
+ * for cancellation tests); join it with pthread_join. 0 or an errno. */
+int dn_stub_set_after(atomic_bool *flag, int ms, pthread_t *thread);
 
 #endif
