@@ -370,3 +370,55 @@ int dn_stub_set_after(atomic_bool *flag, int ms, pthread_t *thread)
         free(d);
     return rc;
 }
+
+/* The header block as [[name, value]...]. */
+static cJSON *s_headers_json(const char *block)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (const char *line = strstr(block, "\r\n"); list && line && line[2]; line = strstr(line + 2, "\r\n")) {
+        const char *p = line + 2, *colon = strchr(p, ':');
+        size_t len = strcspn(p, "\r\n");
+        if (!colon || colon > p + len)
+            continue;
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        char name[256], value[8192];
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - p), p);
+        snprintf(value, sizeof(value), "%.*s", (int)(p + len - v), v);
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(name));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(value));
+        cJSON_AddItemToArray(list, pair);
+    }
+    return list;
+}
+
+bool dn_stub_dump(struct dn_stub *s, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nreqs; i++) {
+        const struct dn_stub_request *r = &s->reqs[i];
+        char *hex = malloc(2 * r->body_len + 1);
+        for (size_t k = 0; hex && k < r->body_len; k++)
+            snprintf(hex + 2 * k, 3, "%02x", (unsigned char)r->body[k]);
+        if (hex)
+            hex[2 * r->body_len] = '\0';
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "method", r->method);
+        cJSON_AddStringToObject(o, "target", r->target);
+        cJSON_AddItemToObject(o, "headers", s_headers_json(r->headers));
+        cJSON_AddStringToObject(o, "body_hex", hex ? hex : "");
+        char *line = cJSON_PrintUnformatted(o);
+        if (line)
+            fprintf(f, "%s\n", line);
+        free(line);
+        free(hex);
+        cJSON_Delete(o);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return fclose(f) == 0;
+}

@@ -61,6 +61,11 @@ bool dn_stub_request_header(const struct dn_stub_request *r, const char *name, c
 /* The same for the i-th request, in a static buffer; NULL if absent. */
 const char *dn_stub_header(struct dn_stub *s, int i, const char *name);
 
+/* Writes every recorded request to `path` as JSON lines
+ * {"method", "target", "headers": [[name, value]...], "body_hex"} for checks
+ * outside C (tests/aws/verify_wire_sigs.py). false when it cannot write. */
+bool dn_stub_dump(struct dn_stub *s, const char *path);
+
 /* Starts a thread that sets *flag after ms milliseconds (a SIGTERM stand-in
  * for cancellation tests); join it with pthread_join. 0 or an errno. */
 int dn_stub_set_after(atomic_bool *flag, int ms, pthread_t *thread);
