@@ -13,7 +13,8 @@
 #include "dancer/http.h"
 #include "dancer/s3.h"
 #include "dancer/sqs.h"
-#include "http_stub.h"
+
+struct dn_stub;
 
 struct dn_aws_env {
     struct dn_config cfg;
@@ -34,7 +35,8 @@ bool dn_aws_env_open(struct dn_aws_env *e);
 bool dn_aws_env_open_with(struct dn_aws_env *e, const char *const *settings);
 void dn_aws_env_close(struct dn_aws_env *e);
 
-/* The clients against the scripted server (http_stub.h). */
+/* The clients against the scripted server (http_stub.h); in aws_stub_env.c,
+ * so users of the moto environment need not link the stub. */
 struct dn_aws_stub_env {
     struct dn_aws_env aws;
     struct dn_stub *stub;

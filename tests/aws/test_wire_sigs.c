@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "aws_env.h"
+#include "http_stub.h"
 #include "test.h"
 
 static const char *const s_keys[] = {
