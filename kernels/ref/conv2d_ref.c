@@ -53,7 +53,7 @@ s_kernel_16(dn_v8 acc[S_MR][4], const float *const *x, const float *w, size_t ld
               a40 = z, a41 = z, a50 = z, a51 = z;
         for (int k = k0; k < k1; k++) {
             const float *wk = w + (size_t)k * ldw;
-            dn_v8 w0 = dn_v8_load(wk), w1 = dn_v8_load(wk + 8);
+            dn_v8 w0 = DN_V8_LOAD(wk), w1 = DN_V8_LOAD(wk + 8);
             S_FMA2(0); S_FMA2(1); S_FMA2(2); S_FMA2(3); S_FMA2(4); S_FMA2(5);
         }
         acc[0][0] += a00; acc[0][1] += a01; acc[1][0] += a10; acc[1][1] += a11;
@@ -70,7 +70,7 @@ s_kernel_8(dn_v8 acc[S_MR][4], const float *const *x, const float *w, size_t ldw
         const int k1 = k0 + S_KC < c ? k0 + S_KC : c;
         dn_v8 z = {0}, a00 = z, a10 = z, a20 = z, a30 = z, a40 = z, a50 = z;
         for (int k = k0; k < k1; k++) {
-            dn_v8 w0 = dn_v8_load(w + (size_t)k * ldw);
+            dn_v8 w0 = DN_V8_LOAD(w + (size_t)k * ldw);
             S_FMA1(0); S_FMA1(1); S_FMA1(2); S_FMA1(3); S_FMA1(4); S_FMA1(5);
         }
         acc[0][0] += a00; acc[1][0] += a10; acc[2][0] += a20;
@@ -143,7 +143,7 @@ s_tile(float *out, const float *inp, const float *weight, const float *bias,
     dn_v8 acc[S_MR][4];
     for (int m = 0; m < S_MR; m++)
         for (int v = 0; v < nr / 8; v++)
-            acc[m][v] = bias ? dn_v8_load(bias + o0 + 8 * v) : (dn_v8){0};
+            acc[m][v] = bias ? DN_V8_LOAD(bias + o0 + 8 * v) : (dn_v8){0};
     /* With dil_w = 1 a row's kw taps are kw·c contiguous floats in the
      * input and kw·c contiguous weight rows (HWIO): when every pixel's row
      * segment is inside, they are one k loop of kw·c (the 3-channel stem:
@@ -171,7 +171,7 @@ s_tile(float *out, const float *inp, const float *weight, const float *bias,
     for (int m = 0; m < mr; m++) {
         float t[32];
         for (int v = 0; v < nr / 8; v++)
-            dn_v8_store(t + 8 * v, acc[m][v]);
+            DN_V8_STORE(t + 8 * v, acc[m][v]);
         for (int j = 0; j < nr; j++)
             o[(size_t)m * g->oc + j] = dn_clamp(t[j], lo, hi);
     }
@@ -236,12 +236,12 @@ DN_HOT static void s_dot(float *out, const float *inp, const float *weight, cons
                     const float *w = wt + j * len + (ky * g->kw + kx) * g->c;
                     int k = 0;
                     for (; k + 8 <= run; k += 8)
-                        part += dn_v8_load(x + k) * dn_v8_load(w + k);
+                        part += DN_V8_LOAD(x + k) * DN_V8_LOAD(w + k);
                     for (; k < run; k++)
                         tail += x[k] * w[k];
                 }
             }
-            o[j] = dn_clamp((bias ? bias[o0 + j] : 0.0f) + dn_v8_sum(part) + tail, lo, hi);
+            o[j] = dn_clamp((bias ? bias[o0 + j] : 0.0f) + DN_V8_SUM(part) + tail, lo, hi);
         }
     }
 }

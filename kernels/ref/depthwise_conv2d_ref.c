@@ -20,7 +20,7 @@ static inline __attribute__((always_inline)) void s_store8(float *o, dn_v8 acc, 
 {
     const dn_v8 lo8 = lo * (dn_v8){1, 1, 1, 1, 1, 1, 1, 1}, hi8 = hi * (dn_v8){1, 1, 1, 1, 1, 1, 1, 1};
     const dn_v8 v = DN_V8_MAX(acc, lo8);
-    dn_v8_store(o, DN_V8_MIN(v, hi8));
+    DN_V8_STORE(o, DN_V8_MIN(v, hi8));
 }
 
 /* Channels k0..k0+7 of output pixel ox, any taps out of bounds skipped. */
@@ -32,8 +32,8 @@ static inline __attribute__((always_inline)) dn_v8 s_pixel8(const float *in_n, c
         for (int kx = 0; iy >= 0 && iy < g->h && kx < g->kw; kx++) {
             const int ix = ox * g->stride_w - g->pad_left + kx * g->dil_w;
             if (ix >= 0 && ix < g->w)
-                acc += dn_v8_load(in_n + ((size_t)iy * g->w + ix) * g->c + k0) *
-                       dn_v8_load(weight + (size_t)(ky * g->kw + kx) * g->c + k0);
+                acc += DN_V8_LOAD(in_n + ((size_t)iy * g->w + ix) * g->c + k0) *
+                       DN_V8_LOAD(weight + (size_t)(ky * g->kw + kx) * g->c + k0);
         }
     }
     return acc;
@@ -54,11 +54,11 @@ s_interior8(float *o, const float *in_n, const float *weight, const dn_v8 *bias8
         const float *x = in_n + ((size_t)iy * g->w + (size_t)(ox * g->stride_w - g->pad_left)) * g->c + k0;
         const float *w = weight + (size_t)ky * g->kw * g->c + k0;
         for (int kx = 0; kx < g->kw; kx++, x += (size_t)g->dil_w * g->c, w += g->c) {
-            const dn_v8 wv = dn_v8_load(w);
-            a0 += dn_v8_load(x) * wv;
-            a1 += dn_v8_load(x + step) * wv;
-            a2 += dn_v8_load(x + 2 * step) * wv;
-            a3 += dn_v8_load(x + 3 * step) * wv;
+            const dn_v8 wv = DN_V8_LOAD(w);
+            a0 += DN_V8_LOAD(x) * wv;
+            a1 += DN_V8_LOAD(x + step) * wv;
+            a2 += DN_V8_LOAD(x + 2 * step) * wv;
+            a3 += DN_V8_LOAD(x + 3 * step) * wv;
         }
     }
     s_store8(o, a0, lo, hi);
@@ -93,12 +93,12 @@ s_border_group(float *orow, const float *in_n, const float *weight, const float 
         }
     }
     for (int k0 = 0; k0 < k8; k0 += 8) {
-        const dn_v8 b = bias ? dn_v8_load(bias + k0) : (dn_v8){0};
+        const dn_v8 b = bias ? DN_V8_LOAD(bias + k0) : (dn_v8){0};
         dn_v8 a[S_PX] = {b, b, b, b};
         for (int t = 0; t < taps; t++) {
-            const dn_v8 wv = dn_v8_load(weight + (size_t)t * g->c + k0);
+            const dn_v8 wv = DN_V8_LOAD(weight + (size_t)t * g->c + k0);
             for (int p = 0; p < S_PX; p++)
-                a[p] += dn_v8_load(xp[t][p] + k0) * wv; /* s_zeros has >= c floats */
+                a[p] += DN_V8_LOAD(xp[t][p] + k0) * wv; /* s_zeros has >= c floats */
         }
         for (int p = 0; p < np; p++)
             s_store8(orow + (size_t)(ox + p) * g->oc + k0, a[p], lo, hi);
@@ -145,7 +145,7 @@ s_row(float *out, const float *inp, const float *weight, const float *bias,
     for (int ox = 0; ox < g->ow && k8 > 0;) {
         if (ox >= xlo && ox + S_PX <= xhi) {
             for (int k0 = 0; k0 < k8; k0 += 8) {
-                const dn_v8 b = bias ? dn_v8_load(bias + k0) : (dn_v8){0};
+                const dn_v8 b = bias ? DN_V8_LOAD(bias + k0) : (dn_v8){0};
                 s_interior8(orow + (size_t)ox * g->oc + k0, in_n, weight, &b, g, oy, ox, k0, lo, hi);
             }
             ox += S_PX;
@@ -157,7 +157,7 @@ s_row(float *out, const float *inp, const float *weight, const float *bias,
             continue;
         }
         for (int k0 = 0; k0 < k8; k0 += 8) {
-            const dn_v8 b = bias ? dn_v8_load(bias + k0) : (dn_v8){0};
+            const dn_v8 b = bias ? DN_V8_LOAD(bias + k0) : (dn_v8){0};
             s_store8(orow + (size_t)ox * g->oc + k0, s_pixel8(in_n, weight, b, g, oy, ox, k0), lo, hi);
         }
         ox++;

@@ -3,7 +3,6 @@
 #define DANCER_KERNELS_NN_REF_H
 
 #include <math.h>
-#include <string.h>
 
 #include "dancer/nn.h"
 
@@ -30,11 +29,6 @@
  * registers — GCC does not scalar-replace a float acc[6][16] array. On
  * AVX2 it is one ymm register; the baseline clone splits it in two xmm. */
 typedef float dn_v8 __attribute__((vector_size(32)));
-/* Broadcast by writing scalar * vector in the hot function itself (one
- * vbroadcastss): a helper returning {x, x, ...} gets vector-lowered for the
- * baseline target before it is inlined into the AVX2 clone, and then builds
- * the vector lane by lane. */
-
 typedef int dn_v8i __attribute__((vector_size(32)));
 
 /* Lane-wise max(v, lo), min(v, hi) and the fused-activation clamp, letting
@@ -44,22 +38,19 @@ typedef int dn_v8i __attribute__((vector_size(32)));
 #define DN_V8_MIN(v, hi) ((dn_v8)(((dn_v8i)(hi) & ((v) > (hi))) | ((dn_v8i)(v) & ~((v) > (hi)))))
 #define DN_V8_CLAMP(v, lo, hi) DN_V8_MIN(DN_V8_MAX(v, lo), hi)
 
-static inline __attribute__((always_inline)) dn_v8 dn_v8_load(const float *p)
-{
-    dn_v8 v;
-    memcpy(&v, p, sizeof(v)); /* unaligned load */
-    return v;
-}
+/* Unaligned, aliasing 8-float view: loads and stores through it are plain
+ * vmovups. Macros rather than functions returning vectors, which clang
+ * rejects in the baseline clone (a 32-byte vector return without AVX).
+ * For the same reason broadcast by writing scalar * vector in the hot
+ * function itself (one vbroadcastss): a helper returning {x, x, ...} is
+ * vector-lowered for the baseline target before it is inlined into the
+ * AVX2 clone, and then builds the vector lane by lane. */
+typedef float dn_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+#define DN_V8_LOAD(p) ((dn_v8)*(const dn_v8u *)(p))
+#define DN_V8_STORE(p, v) (*(dn_v8u *)(p) = (v))
 
-static inline __attribute__((always_inline)) void dn_v8_store(float *p, dn_v8 v)
-{
-    memcpy(p, &v, sizeof(v));
-}
-
-static inline float dn_v8_sum(dn_v8 v)
-{
-    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-}
+/* Sum of the 8 lanes, pairwise. */
+#define DN_V8_SUM(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
 
 /* Clamp bounds of a fused activation. */
 static inline void dn_act_bounds(int act, float *lo, float *hi)
