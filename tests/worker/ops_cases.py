@@ -12,22 +12,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
-from worker_env import Worker, analyses, body, clients, endpoint, new_stack, tmp_dir, unique, wait_for
+from worker_env import (Cases, Worker, analyses, body, check, clients, endpoint, new_stack, tmp_dir,
+                        unique, wait_for)
 
-BIN = None
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+CASES = Cases()
+case = CASES.case
 
 
 def env(url, **extra):
@@ -37,7 +27,7 @@ def env(url, **extra):
 
 
 def run(args, e, expect=0, timeout=120):
-    p = subprocess.run([BIN] + args, env=e, capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run([CASES.bin] + args, env=e, capture_output=True, text=True, timeout=timeout)
     check(p.returncode == expect, f"{args}: exit {p.returncode} (wanted {expect})\n{p.stdout}\n{p.stderr}")
     return p.stdout
 
@@ -253,7 +243,7 @@ def reprocess_resume():
     st, keys = reprocess_stack(20, corrupt_every=1000)
     e = env(st.url, DN_TEST_ANALYZER_LOG=st.analysis_log, DN_TEST_ANALYZER_DELAY_MS="300",
             SQS_MAX_MESSAGES="4")
-    p = subprocess.Popen([BIN, "reprocess", f"s3://{st.bucket}/uploads/"], env=e,
+    p = subprocess.Popen([CASES.bin, "reprocess", f"s3://{st.bucket}/uploads/"], env=e,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: len(st.results()) >= 6, 60, "some results")
     p.send_signal(signal.SIGINT)
@@ -274,7 +264,7 @@ def reprocess_enqueue():
     st, keys = reprocess_stack(50)
     out = reprocess(st, "--enqueue")
     check(out.count("] enqueued s3://") == 50, out)
-    w = Worker(BIN, st)
+    w = Worker(CASES.bin, st)
     check(w.wait(timeout=300) == 0, f"worker failed; log {w.log_path}")
     for k, e in keys.items():
         r = st.result(k)
@@ -287,18 +277,9 @@ def reprocess_enqueue():
     # result check.
     out = reprocess(st, "--enqueue", "--force")
     check(out.count("] enqueued s3://") == 50, out)
-    check(Worker(BIN, st).wait(timeout=300) == 0, "second worker failed")
+    check(Worker(CASES.bin, st).wait(timeout=300) == 0, "second worker failed")
     check(len(analyses(st)) == 100, f"{len(analyses(st))} analyses after --force")
 
 
-def main():
-    global BIN
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit(f"usage: ops_cases.py DANCER_TEST_BIN {{{','.join(CASES)}}}")
-    BIN = sys.argv[1]
-    CASES[sys.argv[2]]()
-    print(f"{sys.argv[2]}: ok")
-
-
 if __name__ == "__main__":
-    main()
+    CASES.main()

@@ -16,8 +16,6 @@
 #include "dancer/result.h"
 #include "dancer/s3.h"
 
-#define S_MAX_OBJECT (64u << 20)
-
 struct s_analyzer {
     struct dn_analyzer base;
     struct dn_s3_client *s3;
@@ -25,41 +23,6 @@ struct s_analyzer {
     long delay_ms;
     char log_path[1024];
 };
-
-/* The object in memory, served to the media stage as a byte source. */
-struct s_mem {
-    char *data;
-    size_t len;
-    char etag[DN_ETAG_MAX];
-};
-
-static int s_mem_stat(void *ctx, struct dn_source_info *info, struct dn_err *err)
-{
-    struct s_mem *m = ctx;
-    (void)err;
-    info->size = m->len;
-    snprintf(info->etag, sizeof(info->etag), "%s", m->etag);
-    return 0;
-}
-
-static int s_mem_read(void *ctx, uint64_t off, void *buf, size_t len, size_t *got,
-                      struct dn_err *err)
-{
-    struct s_mem *m = ctx;
-    (void)err;
-    *got = off >= m->len ? 0 : (m->len - off < len ? m->len - off : len);
-    memcpy(buf, m->data + off, *got);
-    return 0;
-}
-
-static void s_mem_destroy(void *ctx)
-{
-    struct s_mem *m = ctx;
-    free(m->data);
-    free(m);
-}
-
-static const struct dn_byte_source_ops s_mem_ops = {s_mem_stat, s_mem_read, s_mem_destroy, true};
 
 struct s_task {
     struct s_analyzer *a;
@@ -100,7 +63,8 @@ static void s_log_analysis(struct s_analyzer *a, const struct dn_analysis_job *j
     close(fd);
 }
 
-/* Head (metadata, ETag), delay, read, decode every frame. */
+/* Head (metadata, ETag), delay, then stream and decode every frame through
+ * the media stage's S3 source (ranged GETs, If-Match on the ETag). */
 static int s_analyze_one(struct s_task *t, struct dn_video_info *vi, long *frames,
                          char *etag, struct dn_err *err)
 {
@@ -108,25 +72,15 @@ static int s_analyze_one(struct s_task *t, struct dn_video_info *vi, long *frame
     struct dn_s3_object_info info = {0};
     struct dn_byte_source *src = NULL;
     struct dn_media *media = NULL;
-    struct s_mem *mem = calloc(1, sizeof(*mem));
-    int rc = mem ? dn_s3_head_object(a->s3, t->job->bucket, t->job->key, NULL, &info, err)
-                 : dn_err_set(err, DN_ERR_RESOURCE, "out of memory");
+    int rc = dn_s3_head_object(a->s3, t->job->bucket, t->job->key, NULL, &info, err);
     if (rc)
         goto cleanup;
     snprintf(etag, DN_ETAG_MAX, "%s", info.etag);
     const char *meta = dn_s3_object_info_meta(&info, "test-delay-ms");
-    if ((rc = s_delay(meta ? atol(meta) : a->delay_ms, t->cancel, err)))
+    if ((rc = s_delay(meta ? atol(meta) : a->delay_ms, t->cancel, err)) ||
+        (rc = dn_byte_source_s3_new(a->s3, t->job->bucket, t->job->key, &src, err)))
         goto cleanup;
-    rc = dn_s3_get_object(a->s3, t->job->bucket, t->job->key, S_MAX_OBJECT, &mem->data, &mem->len,
-                          err);
-    if (rc)
-        goto cleanup;
-    snprintf(mem->etag, sizeof(mem->etag), "%s", info.etag);
     s_log_analysis(a, t->job, info.etag);
-    rc = dn_byte_source_new(&s_mem_ops, mem, t->job->key, &src, err);
-    mem = NULL; /* the source owns it now, or freed it */
-    if (rc)
-        goto cleanup;
     struct dn_media_options opt;
     dn_media_options_init(&opt, &a->cfg);
     opt.decoder = DN_DEVICE_CPU;
@@ -143,8 +97,6 @@ static int s_analyze_one(struct s_task *t, struct dn_video_info *vi, long *frame
 cleanup:
     dn_media_close(media);
     dn_byte_source_destroy(src);
-    if (mem)
-        s_mem_destroy(mem);
     dn_s3_object_info_clean_up(&info);
     return rc;
 }

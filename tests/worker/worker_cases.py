@@ -12,23 +12,13 @@ way they fail in production, and a result carries the real `video` section.
 import json
 import os
 import signal
-import sys
 import time
 
-from worker_env import (FakeImds, FaultProxy, Worker, analyses, body, new_stack, wait_for)
+from worker_env import (Cases, FakeImds, FaultProxy, Worker, analyses, body, check, new_stack,
+                        wait_for)
 
-BIN = None
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+CASES = Cases()
+case = CASES.case
 
 
 def assert_empty(st, queue=None):
@@ -61,7 +51,7 @@ def end_to_end(st=None):
         "s3": {"bucket": {"name": st.bucket}, "object": {"key": "uploads/x.mp4"}}}]}))
     st.wait_messages(6)  # TestEvent + 3 uploads + 2 sent by hand
     health = os.path.join(os.path.dirname(st.analysis_log), st.bucket + ".health")
-    w = Worker(BIN, st, env={"DANCER_HEALTH_FILE": health, "DANCER_STATUS_INTERVAL_S": "1"})
+    w = Worker(CASES.bin, st, env={"DANCER_HEALTH_FILE": health, "DANCER_STATUS_INTERVAL_S": "1"})
     check(w.wait() == 0, f"worker exit status {w.proc.returncode}; log {w.log_path}")
     for key, etag in etags.items():
         assert_result(st, key, etag)
@@ -94,15 +84,15 @@ def redelivery_idempotent():
     msg = st.sqs.receive_message(QueueUrl=st.queue, WaitTimeSeconds=1)["Messages"][0]
     st.sqs.change_message_visibility(QueueUrl=st.queue, ReceiptHandle=msg["ReceiptHandle"],
                                      VisibilityTimeout=0)
-    check(Worker(BIN, st).wait() == 0, "first worker failed")
+    check(Worker(CASES.bin, st).wait() == 0, "first worker failed")
     st.sqs.send_message(QueueUrl=st.queue, MessageBody=msg["Body"])
-    w = Worker(BIN, st)
+    w = Worker(CASES.bin, st)
     check(w.wait() == 0, f"second worker failed; log {w.log_path}")
     check(len(analyses(st)) == 1, f"analyses: {analyses(st)}")
     check(len(w.events("result up to date; skipped")) == 1, "skip not logged")
     assert_empty(st)
     st.sqs.send_message(QueueUrl=st.queue, MessageBody=msg["Body"])
-    check(Worker(BIN, st, args=("worker", "--exit-when-idle", "--force")).wait() == 0, "forced worker")
+    check(Worker(CASES.bin, st, args=("worker", "--exit-when-idle", "--force")).wait() == 0, "forced worker")
     check(len(analyses(st)) == 2, "--force did not analyse again")
     assert_result(st, "uploads/i/again.mp4", etag)
     assert_empty(st)
@@ -116,7 +106,7 @@ def corrupt_upload():
     e1 = st.upload("uploads/u/bad_garbage.mp4", body("garbage"))
     e2 = st.upload("uploads/u/bad_truncated.mp4", body("truncated"))
     st.wait_messages(2)
-    w = Worker(BIN, st)
+    w = Worker(CASES.bin, st)
     check(w.wait() == 0, f"worker failed; log {w.log_path}")
     assert_result(st, "uploads/u/bad_garbage.mp4", e1, "bad_input")
     r = assert_result(st, "uploads/u/bad_truncated.mp4", e2, "bad_input")
@@ -134,7 +124,7 @@ def heartbeat():
     st.drain_test_event()
     etag = st.upload("uploads/u/slow.mp4", body(), delay_ms=9000)
     st.wait_messages(1)
-    w = Worker(BIN, st, args=("worker", "--once"), env={
+    w = Worker(CASES.bin, st, args=("worker", "--once"), env={
         "SQS_VISIBILITY_TIMEOUT": "3", "DANCER_VISIBILITY_EXTENSION_S": "4"})
     wait_for(lambda: w.events("received"), 20, "the worker's receive")
     stolen = []
@@ -161,7 +151,7 @@ def sigkill_restart():
     etags = {k: st.upload(k, body(), delay_ms=d) for k, d in keys.items()}
     st.wait_messages(6)
     env = {"SQS_VISIBILITY_TIMEOUT": "4", "DANCER_VISIBILITY_EXTENSION_S": "4"}
-    w = Worker(BIN, st, env={**env, "DN_TEST_ANALYZER_DELAY_MS": "60000"})
+    w = Worker(CASES.bin, st, env={**env, "DN_TEST_ANALYZER_DELAY_MS": "60000"})
     wait_for(lambda: len(st.results()) >= 3, 30, "the fast results")
     time.sleep(0.5)  # their deletes
     w.proc.kill()
@@ -170,7 +160,7 @@ def sigkill_restart():
     # The killed worker's messages come back when their visibility (<= 4 s,
     # the last heartbeat's extension) runs out.
     wait_for(lambda: st.depth() == (3, 0), 20, "the unfinished messages to reappear")
-    w2 = Worker(BIN, st, env=env)
+    w2 = Worker(CASES.bin, st, env=env)
     check(w2.wait(timeout=90) == 0, f"restarted worker failed; log {w2.log_path}")
     for k, e in etags.items():
         assert_result(st, k, e)
@@ -198,7 +188,7 @@ def sigterm_drain():
         imds = FakeImds()
         env = {"DANCER_DRAIN_GRACE_S": "1", "AWS_EC2_METADATA_DISABLED": "false",
                "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url, "DANCER_SPOT_POLL_S": "1"}
-        w = Worker(BIN, st, args=("worker",), env=env)
+        w = Worker(CASES.bin, st, args=("worker",), env=env)
         wait_for(lambda: len(st.results()) == 2, 30, "the fast results")
         t0 = time.time()
         if trigger == "sigterm":
@@ -230,7 +220,7 @@ def transient_to_dlq():
     st.wait_messages(1)
     # moto looks for newly visible messages once a second during a long poll
     # (SQS answers at once), so the poll must outlast the 2 s backoff by more.
-    w = Worker(BIN, st, env={"AWS_ENDPOINT_URL_S3": proxy.url, "AWS_MAX_ATTEMPTS": "1",
+    w = Worker(CASES.bin, st, env={"AWS_ENDPOINT_URL_S3": proxy.url, "AWS_MAX_ATTEMPTS": "1",
                              "SQS_LONG_POLL_TIMEOUT": "5"})
     check(w.wait(timeout=90) == 0, f"worker failed; log {w.log_path}")
     proxy.close()
@@ -263,7 +253,7 @@ def duplicate_events():
            "s3": {"bucket": {"name": st.bucket}, "object": {"key": "uploads/m/twice.mp4", "eTag": e2,
                                                             "size": len(data)}}}
     st.sqs.send_message(QueueUrl=st.queue, MessageBody=json.dumps({"Records": [rec, rec]}))
-    w = Worker(BIN, st)
+    w = Worker(CASES.bin, st)
     check(w.wait() == 0, f"worker failed; log {w.log_path}")
     assert_result(st, "uploads/m/multi.mp4", etag)
     assert_result(st, "uploads/m/twice.mp4", e2)
@@ -291,7 +281,7 @@ def many_uploads():
                "s3": {"bucket": {"name": st.bucket}, "object": {"key": k, "eTag": etags[k], "size": 1}}}
         st.sqs.send_message(QueueUrl=st.queue, MessageBody=json.dumps({"Records": [rec]}))
     st.wait_messages(200 + len(dups), timeout=60)
-    w = Worker(BIN, st)
+    w = Worker(CASES.bin, st)
     check(w.wait(timeout=600) == 0, f"worker failed; log {w.log_path}")
     for k, kind in kinds.items():
         assert_result(st, k, etags[k], "bad_input" if kind == "bad" else None)
@@ -306,14 +296,5 @@ def many_uploads():
     check(stats["ok"] == 180 and stats["failed"] == 20 and stats["skipped"] == len(dups), f"stats {stats}")
 
 
-def main():
-    global BIN
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit(f"usage: worker_cases.py DANCER_TEST_BIN {{{','.join(CASES)}}}")
-    BIN = sys.argv[1]
-    CASES[sys.argv[2]]()
-    print(f"{sys.argv[2]}: ok")
-
-
 if __name__ == "__main__":
-    main()
+    CASES.main()

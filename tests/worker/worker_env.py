@@ -13,7 +13,6 @@ import http.client
 import http.server
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +23,32 @@ import boto3
 from botocore.config import Config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Cases:
+    """The test cases of one file: `@cases.case` registers a function;
+    `cases.main()` runs the one named by `SCRIPT DANCER_TEST_BIN CASE` with
+    `cases.bin` set to the binary."""
+
+    def __init__(self):
+        self.all = {}
+        self.bin = None
+
+    def case(self, fn):
+        self.all[fn.__name__] = fn
+        return fn
+
+    def main(self):
+        if len(sys.argv) != 3 or sys.argv[2] not in self.all:
+            sys.exit(f"usage: {sys.argv[0]} DANCER_TEST_BIN {{{','.join(self.all)}}}")
+        self.bin = sys.argv[1]
+        self.all[sys.argv[2]]()
+        print(f"{sys.argv[2]}: ok")
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
 
 
 def endpoint():
