@@ -88,7 +88,7 @@ static size_t s_collect_locked(struct dn_worker *w, double now, struct s_due *du
 static void s_extend(struct dn_worker *w, struct s_due *due, size_t n)
 {
     struct dn_sqs_entry e[DN_SQS_BATCH_MAX];
-    char ids[DN_SQS_BATCH_MAX][8];
+    char ids[DN_SQS_BATCH_MAX][24];
     struct dn_sqs_batch_result res = {0};
     struct dn_err err = {0};
     double t0 = dn_worker_now();

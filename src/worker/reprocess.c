@@ -284,7 +284,7 @@ static int s_enqueue(const struct dn_config *cfg, const struct dn_reprocess_opti
                      struct dn_worker_aws *aws, struct s_obj **todo, size_t n,
                      struct s_progress *p, struct dn_reprocess_stats *st, struct dn_err *err)
 {
-    char url[DN_CFG_URL], ids[DN_SQS_BATCH_MAX][8];
+    char url[DN_CFG_URL], ids[DN_SQS_BATCH_MAX][24];
     int rc = dn_worker_queue_url(cfg, aws->sqs, url, sizeof(url), err);
     for (size_t i = 0; !rc && i < n; i += DN_SQS_BATCH_MAX) {
         struct dn_sqs_entry e[DN_SQS_BATCH_MAX];

@@ -257,7 +257,7 @@ static void s_log_entry(const char *what, const struct dn_wmsg *m,
 static void s_batch_call(struct dn_worker *w, struct dn_wmsg **ms, size_t n, bool del)
 {
     struct dn_sqs_entry e[DN_SQS_BATCH_MAX];
-    char ids[DN_SQS_BATCH_MAX][8];
+    char ids[DN_SQS_BATCH_MAX][24];
     struct dn_sqs_batch_result res = {0};
     struct dn_err err = {0};
     for (size_t i = 0; i < n; i++) {

@@ -42,7 +42,14 @@ class Cases:
         if len(sys.argv) != 3 or sys.argv[2] not in self.all:
             sys.exit(f"usage: {sys.argv[0]} DANCER_TEST_BIN {{{','.join(self.all)}}}")
         self.bin = sys.argv[1]
-        self.all[sys.argv[2]]()
+        try:
+            self.all[sys.argv[2]]()
+        except Exception:
+            for w in WORKERS:  # what the workers said, for the failure report
+                print(f"---- {w.log_path} (last lines)")
+                with open(w.log_path) as f:
+                    print("".join(f.readlines()[-40:]))
+            raise
         print(f"{sys.argv[2]}: ok")
 
 
@@ -182,10 +189,15 @@ class Stack:
 
 # ---- the worker process ------------------------------------------------------
 
+WORKERS = []
+
+
 class Worker:
     """dancer-test as a process, with its JSON log lines collected."""
 
-    def __init__(self, binary, stack, args=("worker", "--exit-when-idle"), env=None, log=None):
+    def __init__(self, binary, stack, args=("worker", "--exit-when-idle"), env=None, log=None,
+                 wrap=()):
+        WORKERS.append(self)
         self.log_path = log or os.path.join(tmp_dir("logs"), unique("worker") + ".log")
         e = dict(os.environ)
         e.update({
@@ -197,7 +209,7 @@ class Worker:
         })
         e.update(env or {})
         self.stderr = open(self.log_path, "w")
-        self.proc = subprocess.Popen([binary] + list(args), env=e, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(list(wrap) + [binary] + list(args), env=e, stdout=subprocess.PIPE,
                                      stderr=self.stderr, text=True)
 
     def wait(self, timeout=120):
