@@ -6,6 +6,7 @@
 
 #include "dancer/s3.h"
 #include "aws_env.h"
+#include "dancer/log.h"
 #include "fixture.h"
 #include "test.h"
 
@@ -175,5 +176,34 @@ DN_TEST(put_sends_type_metadata_and_condition)
     DN_EXPECT_STR(dn_stub_header(e.stub, 0, "If-None-Match"), "*");
     DN_EXPECT_STR(dn_stub_header(e.stub, 0, "x-amz-content-sha256"),
                   "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    dn_aws_stub_env_close(&e);
+}
+
+DN_TEST(logs_carry_no_secrets)
+{
+    struct dn_aws_stub_env e;
+    char buf[4], log[16384] = "", path[1024];
+    DN_CHECK(s_setup(&e));
+    snprintf(path, sizeof(path), "%s/log.txt", dn_test_tmp_dir());
+    FILE *f = fopen(path, "w+");
+    DN_CHECK(f);
+    /* Debug level: every retry is logged, with method, host and path. */
+    dn_log_configure(DN_LOG_TEXT, DN_LOG_DEBUG, f);
+    dn_fixture_push(e.stub, "s3/throttle_slowdown.json");
+    dn_fixture_push(e.stub, "s3/internal_error.json");
+    dn_fixture_push(e.stub, "s3/internal_error.json");
+    DN_EXPECT_INT(dn_s3_get_range(e.aws.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.aws.err), DN_E(DN_ERR_NETWORK));
+    dn_log_configure(DN_LOG_JSON, DN_LOG_INFO, NULL);
+    rewind(f);
+    size_t n = fread(log, 1, sizeof(log) - 1, f);
+    log[n] = '\0';
+    fclose(f);
+    DN_EXPECT(strstr(log, "retrying") != NULL); /* the retries were logged... */
+    /* ...without credentials, tokens or signatures, and so is the error. */
+    const char *secrets[] = {"AKIDSTUB", "tok+en", "Signature", "Authorization", "testing"};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
+        DN_EXPECT(strstr(log, secrets[i]) == NULL);
+        DN_EXPECT(strstr(e.aws.err.msg, secrets[i]) == NULL);
+    }
     dn_aws_stub_env_close(&e);
 }
