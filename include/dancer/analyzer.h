@@ -14,6 +14,10 @@
  * it is finished, so one slow video does not hold back the other videos'
  * results and message deletes.
  *
+ * Plugging in the pipeline: give it a dn_analyzer_factory_fn and name that
+ * function in DN_CLI_PIPELINE (src/cli/cli.h); `dancer worker` and
+ * `dancer reprocess` then run it, and stop saying "not built yet".
+ *
  * Threads: analyze() runs on the worker's analysis thread, one call at a
  * time. `done` may be called from any thread (the analyzer's own decode or
  * GPU threads), concurrently, at most once per job, and never after

@@ -140,6 +140,28 @@ def heartbeat():
 
 
 @case
+def heartbeat_lost_handles():
+    """Messages taken away mid-job (the queue is purged, so their receipt
+    handles go stale): the heartbeat and the delete fail per entry, the
+    worker carries on, writes the results and exits 0."""
+    st = new_stack()
+    st.drain_test_event()
+    for i in range(2):
+        st.upload(f"uploads/p/{i}.mp4", body(), delay_ms=6000)
+    st.wait_messages(2)
+    w = Worker(CASES.bin, st, args=("worker", "--once"), env={
+        "SQS_VISIBILITY_TIMEOUT": "3", "DANCER_VISIBILITY_EXTENSION_S": "4"})
+    wait_for(lambda: len(w.events("received")) == 2, 20, "the worker's receive")
+    st.sqs.purge_queue(QueueUrl=st.queue)
+    check(w.wait() == 0, f"worker failed; log {w.log_path}")
+    check(len(st.results()) == 2, f"results {st.results()}")
+    lost = w.events("visibility heartbeat lost the message")
+    check(len(lost) == 2 and all(x["reason"] in ("ReceiptHandleIsInvalid", "MessageNotInflight")
+                                 for x in lost), f"lost: {lost}")
+    check(len(w.events("delete failed")) == 2, "stale deletes not reported per entry")
+
+
+@case
 def sigkill_restart():
     """SIGKILL mid-batch; a restarted worker finishes the rest; every result
     exists once, for the right version, and finished uploads are not redone."""
