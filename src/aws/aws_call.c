@@ -48,6 +48,19 @@ static int s_prepare(void *user, struct dn_http_header *out, size_t max, size_t 
     return 0;
 }
 
+static bool s_expired(const struct dn_http_response *resp)
+{
+    static const char *const codes[] = {"ExpiredToken", "ExpiredTokenException", "RequestExpired",
+                                        "InvalidClientTokenId", "InvalidToken", "TokenRefreshRequired"};
+    const char *code = dn_http_error_code_base(resp->error_code);
+    if (resp->status != 400 && resp->status != 403)
+        return false;
+    for (size_t i = 0; i < sizeof(codes) / sizeof(*codes); i++)
+        if (!strcmp(code, codes[i]))
+            return true;
+    return false;
+}
+
 int dn_aws_call_send(struct dn_http_pool *http, struct dn_creds_provider *creds,
                      const struct dn_aws_call *call, struct dn_http_response *resp,
                      struct dn_err *err)
@@ -93,6 +106,12 @@ int dn_aws_call_send(struct dn_http_pool *http, struct dn_creds_provider *creds,
         .error_code = call->error_code, .cancel = call->cancel,
     };
     rc = dn_http_send(http, &req, resp, err);
+    /* Temporary credentials can expire between the provider's refresh and
+     * the request: drop the cached ones and sign once more with fresh ones. */
+    if (!rc && s_expired(resp)) {
+        dn_creds_provider_invalidate(creds);
+        rc = dn_http_send(http, &req, resp, err);
+    }
 cleanup:
     if (signer) /* the credentials and signature must not linger in freed memory */
         OPENSSL_cleanse(signer, sizeof(*signer));

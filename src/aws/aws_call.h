@@ -34,7 +34,9 @@ struct dn_aws_call {
 };
 
 /* Signs and sends. Returns as dn_http_send (0 when a final response
- * arrived, whatever its status), or DN_ERR_AUTH when no credentials. */
+ * arrived, whatever its status), or DN_ERR_AUTH when no credentials. An
+ * expired-credentials answer (ExpiredToken, InvalidClientTokenId, ...)
+ * invalidates the provider's cache and is sent once more, freshly signed. */
 int dn_aws_call_send(struct dn_http_pool *http, struct dn_creds_provider *creds,
                      const struct dn_aws_call *call, struct dn_http_response *resp,
                      struct dn_err *err);

@@ -207,3 +207,22 @@ DN_TEST(logs_carry_no_secrets)
     }
     dn_aws_stub_env_close(&e);
 }
+
+DN_TEST(expired_token_resigned_once)
+{
+    struct dn_aws_stub_env e;
+    char buf[4];
+    DN_CHECK(s_setup(&e));
+    dn_fixture_push(e.stub, "s3/expired_token.json");
+    dn_stub_push(e.stub, &(struct dn_stub_response){.status = 206, .body = "abcd",
+                                                    .headers = "Content-Range: bytes 0-3/4\r\n"});
+    DN_CHECK_OK(dn_s3_get_range(e.aws.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.aws.err), &e.aws.err);
+    DN_EXPECT_INT(dn_stub_request_count(e.stub), 2);
+    /* Still expired after a fresh signature: an auth error, no loop. */
+    dn_fixture_push(e.stub, "s3/expired_token.json");
+    dn_fixture_push(e.stub, "s3/expired_token.json");
+    DN_EXPECT_INT(dn_s3_get_range(e.aws.s3, "bkt", "k", 0, buf, 4, NULL, NULL, &e.aws.err), DN_E(DN_ERR_AUTH));
+    DN_EXPECT(strstr(e.aws.err.msg, "ExpiredToken") != NULL);
+    DN_EXPECT_INT(dn_stub_request_count(e.stub), 4);
+    dn_aws_stub_env_close(&e);
+}
