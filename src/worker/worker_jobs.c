@@ -145,7 +145,8 @@ static void s_log_job(struct dn_worker *w, const struct dn_wjob *job, const char
         cJSON_AddStringToObject(f, "message_id", job->waiters[0]->id);
         cJSON_AddNumberToObject(f, "receive_count", job->waiters[0]->receive_count);
     }
-    cJSON_AddNumberToObject(f, "wait_ms", (job->t_started - job->t_queued) * 1e3);
+    if (job->t_started > 0) /* 0: never reached the analyzer (drained first) */
+        cJSON_AddNumberToObject(f, "wait_ms", (job->t_started - job->t_queued) * 1e3);
     cJSON_AddNumberToObject(f, "total_ms", (dn_worker_now() - job->t_queued) * 1e3);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(job->doc, "processing"), "timings_ms");
