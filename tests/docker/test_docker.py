@@ -196,6 +196,10 @@ def check_template():
     check(stop is not None and grace is not None and int(stop.group(1)) > int(grace.group(1)),
           f"docker's stop timeout ({stop and stop.group(1)} s) outlasts the worker's drain grace "
           f"({grace and grace.group(1)} s)")
+    # README's Deploy table names every parameter of the template.
+    params = re.findall(r"^  (\w+):\n    Type:", text[text.index("\nParameters:"):text.index("\nConditions:")], re.M)
+    missing = [p for p in params if f"`{p}`" not in readme]
+    check(bool(params) and not missing, f"README documents the template's {len(params)} parameters (missing: {missing})")
     # No command after the image: the image's ENTRYPOINT/CMD make it `dancer worker`.
     check(re.search(r'"\$image"\s*\n', text) is not None, "template runs the image's default command")
 
