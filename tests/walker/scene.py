@@ -21,7 +21,7 @@ VIEW_OF = {"ltr": "side", "rtl": "side", "toward": "front", "away": "back"}
 
 DEFAULT_FOCAL_MM = 26.0    # a phone's main camera
 MAX_FOCAL_MM = 80.0
-FAR_FRACTION = 0.22        # front/back auto framing: figure height / long side at the far end
+FAR_FRACTION = 0.22        # auto framing: figure height / long side, at least (front/back: far end)
 
 FLOORS = [(0.62, 0.60, 0.56), (0.55, 0.45, 0.35), (0.48, 0.50, 0.50), (0.66, 0.56, 0.44)]
 WALLS = [(0.80, 0.78, 0.72), (0.70, 0.76, 0.80), (0.82, 0.74, 0.64), (0.74, 0.78, 0.70)]
@@ -77,6 +77,14 @@ class Scene:
             half_height = max(sp.camera_height, 1.06 * h - sp.camera_height) + 0.05 * h
         return max(half_width_m * f / (sp.width / 2.0), half_height * f / (sp.height / 2.0))
 
+    def _detect_distance(self):
+        """Farthest side-view distance at which the figure still spans FAR_FRACTION of
+        the long side. A portrait frame that fitted a 5 s walk made the figure 13 %
+        of its height, too small for BlazePose's detector in every frame; a phone
+        held upright frames the person, who then walks into and out of the picture."""
+        sp = self.sp
+        return self.focal_px * sp.subject_height / (FAR_FRACTION * max(sp.width, sp.height))
+
     def _auto_front_focal(self, path):
         """Focal length (px) and closest distance for a front/back view.
 
@@ -99,8 +107,8 @@ class Scene:
         path = sp.speed * sp.duration
         look_y = 0.5 * sp.subject_height
         if self.view == "side":
-            d = sp.camera_distance or self._fit_distance(path / 2 + 0.35 * sp.subject_height,
-                                                         level=True)
+            d = sp.camera_distance or min(self._fit_distance(path / 2 + 0.35 * sp.subject_height,
+                                                             level=True), self._detect_distance())
             zc = d if sp.direction == "ltr" else -d
             self.cam_pos = np.array([0.0, sp.camera_height, zc])
             # level: the image plane stays parallel to the legs' planes, so projected
