@@ -133,37 +133,94 @@ DN_GM void dn_gm_sort7(float *v, int n)
     }
 }
 
-/* Hampel identifier over a 7-sample window: a sample further than k robust
- * standard deviations (1.4826 MAD) from the window median is a spike (a
- * pose-estimation glitch: one frame's landmark on the wrong limb or the
- * background) and becomes missing. Needs >= 5 present samples in the window.
- * ring[] keeps the original values so earlier rejections do not bias later
- * windows. */
-DN_GM void dn_gm_hampel(float *x, long xs, int n, float k)
+/* Median of v[0..n), n >= 1, by quickselect (reorders v; no recursion). */
+DN_GM float dn_gm_median(float *v, int n)
 {
-    float ring[7], w[7], d[7];
-    for (int j = 0; j < 7; j++) {
-        int t = j - 3;
-        ring[j] = (t >= 0 && t < n) ? x[(long)t * xs] : NAN;
+    int lo = 0, hi = n - 1, want = n / 2;
+    while (lo < hi) {
+        float pivot = v[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
     }
+    return v[want];
+}
+
+/* Longest half window of the Hampel scale estimate, samples, and the ring of
+ * original values it needs (the window plus the 5-sample medians' reach). */
+#define DN_GM_HAMPEL_WMAX 24
+#define DN_GM_HAMPEL_RING (2 * DN_GM_HAMPEL_WMAX + 5)
+
+/* Original value at t from the ring (length m), NaN outside the series. */
+DN_GM float dn_gm_ring_at(const float *ring, int m, int t)
+{
+    return ring[((t % m) + m) % m];
+}
+
+/* x[t] minus the median of x[t-2..t+2]; NaN unless all five are present
+ * (a window cut by an edge or a gap is lopsided: its median lags a moving
+ * landmark). The median of 5 follows any monotone motion exactly, so the
+ * residual is ~0 on a moving landmark and the full size of a one- or
+ * two-frame jump. */
+DN_GM float dn_gm_med5_res(const float *ring, int m, int t)
+{
+    float w[5], xt = dn_gm_ring_at(ring, m, t);
+    int c = 0;
+    for (int j = -2; j <= 2; j++) {
+        float y = dn_gm_ring_at(ring, m, t + j);
+        if (isfinite(y))
+            w[c++] = y;
+    }
+    return isfinite(xt) && c == 5 ? xt - dn_gm_median(w, c) : NAN;
+}
+
+/* Hampel identifier for moving landmarks: a sample whose residual from the
+ * median of the 5 around it (dn_gm_med5_res) exceeds k robust standard
+ * deviations of those residuals within +-w samples (1.4826 x their median
+ * absolute value, at least `floor`) is a spike and becomes missing. A pose
+ * model's glitches (a foot thrown back for a frame or two at heel strike,
+ * with full visibility) hide inside a plain median/MAD window, whose spread
+ * is the landmark's own motion; they moved Zeni's events by 3-6 frames.
+ * Needs 7 residuals in the window. ring[] keeps the original values, so
+ * earlier rejections do not bias later windows. */
+DN_GM void dn_gm_hampel(float *x, long xs, int n, float k, int w, float floor)
+{
+    float ring[DN_GM_HAMPEL_RING], r[2 * DN_GM_HAMPEL_WMAX + 1];
+    w = w < 3 ? 3 : w > DN_GM_HAMPEL_WMAX ? DN_GM_HAMPEL_WMAX : w;
+    const int m = 2 * w + 5, reach = w + 2;
+    for (int t = -reach; t <= reach; t++)
+        ring[((t % m) + m) % m] = (t >= 0 && t < n) ? x[(long)t * xs] : NAN;
     for (int i = 0; i < n; i++) {
-        int m = 0;
-        for (int j = 0; j < 7; j++)
-            if (isfinite(ring[(i + j) % 7]))
-                w[m++] = ring[(i + j) % 7];
-        float xi = ring[(i + 3) % 7];
-        if (m >= 5 && isfinite(xi)) {
-            dn_gm_sort7(w, m);
-            float med = (m & 1) ? w[m / 2] : 0.5f * (w[m / 2 - 1] + w[m / 2]);
-            for (int j = 0; j < m; j++)
-                d[j] = fabsf(w[j] - med);
-            dn_gm_sort7(d, m);
-            float mad = (m & 1) ? d[m / 2] : 0.5f * (d[m / 2 - 1] + d[m / 2]);
-            if (fabsf(xi - med) > k * 1.4826f * mad && mad > 0.0f)
+        float ri = dn_gm_med5_res(ring, m, i);
+        if (isfinite(ri)) {
+            int c = 0;
+            for (int j = i - w; j <= i + w; j++) {
+                float rj = dn_gm_med5_res(ring, m, j);
+                if (isfinite(rj))
+                    r[c++] = fabsf(rj);
+            }
+            float scale = c >= 7 ? 1.4826f * dn_gm_median(r, c) : INFINITY;
+            if (fabsf(ri) > k * (scale > floor ? scale : floor))
                 x[(long)i * xs] = NAN;
         }
-        /* slide: the slot of x[i-3] receives x[i+4] */
-        ring[i % 7] = (i + 4 < n) ? x[(long)(i + 4) * xs] : NAN;
+        /* slide: the slot of t = i - reach receives t = i + reach + 1 */
+        int t = i + reach + 1;
+        ring[((i - reach) % m + m) % m] = t < n ? x[(long)t * xs] : NAN;
     }
 }
 
@@ -218,7 +275,7 @@ DN_GM void dn_gm_filter_series(float *x, long xs, const float *vis, long vs, int
             x[(long)i * xs] = NAN;
     }
     if (p->hampel_k > 0.0f)
-        dn_gm_hampel(x, xs, p->len, p->hampel_k);
+        dn_gm_hampel(x, xs, p->len, p->hampel_k, p->hampel_w, p->hampel_floor);
     dn_gm_fill_gaps(x, xs, p->len, p->max_gap);
     int min_seg = p->min_seg > DN_GK_PADLEN + 1 ? p->min_seg : DN_GK_PADLEN + 1;
     for (int s = 0; s < p->len;) {

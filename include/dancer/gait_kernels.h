@@ -64,7 +64,9 @@ struct dn_gait_filter_params {
     int max_gap;   /* longest run of missing samples filled by interpolation */
     int min_seg;   /* shortest run of present samples kept (>= DN_GK_PADLEN + 1) */
     float min_vis; /* samples whose visibility is below this are missing */
-    float hampel_k; /* spike rejection: |x - median7| > k * 1.4826 MAD7; 0 = off */
+    float hampel_k; /* spike rejection: |x - median5| > k * its robust sd; 0 = off */
+    int hampel_w;   /* half window of that sd, samples (3..24) */
+    float hampel_floor; /* smallest sd, in the channel's units (px) */
     double b[3], a[3]; /* 2nd-order Butterworth low-pass, a[0] = 1 (dn_gait_butter2) */
 };
 

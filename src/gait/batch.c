@@ -180,6 +180,20 @@ static double s_leg_scale(const float *x, int i)
     return hypot(f[h] - f[k], f[h + 1] - f[k + 1]) + hypot(f[k] - f[a], f[k + 1] - f[a + 1]);
 }
 
+/* Median thigh + shank (left leg, px) over up to 101 frames spread over
+ * the track; NaN when none has the leg. */
+static double s_leg_median(const float *x, int len)
+{
+    double v[101];
+    int n = 0, step = len / 101 + 1;
+    for (int i = 0; i < len && n < 101; i += step) {
+        double l = s_leg_scale(x, i);
+        if (isfinite(l))
+            v[n++] = l;
+    }
+    return dn_gait_median(v, n);
+}
+
 /* One pass of the swap test over the frames in time order (step +1) or
  * reversed (-1): flip[i] is set when frame i's legs fit the prediction from
  * the two frames before it (in pass order, read with their own flips) far
@@ -273,6 +287,13 @@ void dn_gait_batch_pack(struct dn_gait_batch *b, int v, const struct dn_track *t
     p->min_seg = (int)ceil(0.5 * t->fps);
     p->min_vis = o->min_visibility;
     p->hampel_k = o->hampel_k;
+    /* The spread of the residuals over +-0.25 s, at least 3 % of a leg: a
+     * smooth landmark's own curvature at a turning point (a foot lifting)
+     * leaves residuals of a few px that are no spike; a glitch moves a
+     * landmark by a tenth of a leg or more. */
+    double leg = s_leg_median(x, len);
+    p->hampel_w = (int)lround(0.25 * t->fps);
+    p->hampel_floor = isfinite(leg) ? (float)(0.03 * leg) : 0.5f;
     dn_gait_butter2(dn_gait_cutoff(o, t->fps), t->fps, p->b, p->a);
     b->len[v] = len;
 }

@@ -70,7 +70,9 @@ static void s_inputs(float *x, float *vis, struct dn_gait_filter_params *p)
                         ok ? (d == 0 ? f->image[map[k]].x : d == 1 ? f->image[map[k]].y : f->image[map[k]].z) : NAN;
                 vis[((size_t)v * T + i) * K + k] = ok ? 0.9f : 0.0f;
             }
-        p[v] = (struct dn_gait_filter_params){(int)t->n_frames, 6, 15, 0.3f, 4.0f, {0}, {0}};
+        p[v] = (struct dn_gait_filter_params){.len = (int)t->n_frames, .max_gap = 6, .min_seg = 15,
+                                              .min_vis = 0.3f, .hampel_k = 4.0f, .hampel_w = 8,
+                                              .hampel_floor = 0.5f};
         dn_gait_butter2(6, sp.fps, p[v].b, p[v].a);
         dn_track_destroy(t);
     }
