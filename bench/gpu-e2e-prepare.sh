@@ -64,8 +64,9 @@ for m in "$cache"/models/*.dnm; do gzip -1 -c "$m" >"$out/models/$(basename "$m"
 vcache=$cache/bench/gpu-e2e
 mkdir -p "$vcache"
 : >"$out/videos/frames.txt"
-# Front and back views: the walker keeps the figure large enough for the pose
-# detector over the whole walk (a static side view fitting 10 s does not).
+# Front and back views: the walker keeps the subject in the picture and large
+# enough for the pose detector over the whole walk (a 10 s side-view walk
+# enters and leaves the picture).
 for i in $(seq 0 $((clips - 1))); do
     dir=$([ $((i % 2)) = 0 ] && echo toward || echo away)
     name=walk_1080p_${clip_s}s_${dir}_seed$i.mp4

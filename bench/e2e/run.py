@@ -62,9 +62,9 @@ def walker_videos(sizes, durations):
         truth = path[:-4] + ".json"
         if not (os.path.exists(path) and os.path.exists(truth)):
             print(f"e2e: rendering {os.path.basename(path)} (once; cached in {cache})", flush=True)
-            # Front and back views: the walker frames them so the figure stays
-            # large enough for BlazePose's detector however long the walk; a
-            # static side-view camera fitting a 10-30 s walk makes it too small.
+            # Front and back views: the walker frames them so the subject stays
+            # in the picture, large enough for BlazePose's detector, however long
+            # the walk; a 10-30 s side-view walk enters and leaves the picture.
             sh(sys.executable, os.path.join(src, "walker.py"), "-o", path + ".tmp.mp4", "--truth",
                truth, "--size", size, "--duration", str(dur), "--seed", str(i),
                "--direction", ("toward", "away")[i % 2], "--quiet")
