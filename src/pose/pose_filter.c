@@ -159,16 +159,35 @@ static void s_filter_norm(struct dn_pose_lm_filter *f, int64_t t_us, float objec
     }
 }
 
+/* OBJECT_SCALE_ROI of pose_landmark_filtering.pbtxt: AlignmentPointsRects on
+ * the unfiltered auxiliary landmarks; GetObjectScale = (width + height) / 2
+ * in pixels. */
+static float s_object_scale(const struct dn_pose_lm *aux, int img_w, int img_h)
+{
+    struct dn_pose_rect roi;
+    dn_pose_rect_from_points(aux[0].x, aux[0].y, aux[1].x, aux[1].y, img_w, img_h, &roi);
+    return (roi.w * (float)img_w + roi.h * (float)img_h) / 2.0f;
+}
+
+void dn_pose_smoother_track(struct dn_pose_smoother *s, int64_t t_us, int img_w, int img_h,
+                            struct dn_pose_lm *aux)
+{
+    s_filter_norm(&s->aux, t_us, s_object_scale(aux, img_w, img_h), img_w, img_h, aux);
+}
+
+void dn_pose_smoother_body(struct dn_pose_smoother *s, int64_t t_us, int img_w, int img_h,
+                           const struct dn_pose_lm *aux_raw, struct dn_pose_lm *body,
+                           struct dn_pose_lm *world)
+{
+    s_filter_norm(&s->body, t_us, s_object_scale(aux_raw, img_w, img_h), img_w, img_h, body);
+    s_filter_apply(&s->world, t_us, 1.0, world);
+}
+
 void dn_pose_smoother_apply(struct dn_pose_smoother *s, int64_t t_us, int img_w, int img_h,
                             struct dn_pose_lm *body, struct dn_pose_lm *aux,
                             struct dn_pose_lm *world)
 {
-    /* OBJECT_SCALE_ROI: AlignmentPointsRects on the unfiltered auxiliary
-     * landmarks; GetObjectScale = (width + height) / 2 in pixels. */
-    struct dn_pose_rect roi;
-    dn_pose_rect_from_points(aux[0].x, aux[0].y, aux[1].x, aux[1].y, img_w, img_h, &roi);
-    const float scale = (roi.w * (float)img_w + roi.h * (float)img_h) / 2.0f;
-    s_filter_norm(&s->body, t_us, scale, img_w, img_h, body);
-    s_filter_apply(&s->world, t_us, 1.0, world);
-    s_filter_norm(&s->aux, t_us, scale, img_w, img_h, aux);
+    struct dn_pose_lm raw[DN_POSE_LM_AUX] = {aux[0], aux[1]};
+    dn_pose_smoother_body(s, t_us, img_w, img_h, raw, body, world);
+    dn_pose_smoother_track(s, t_us, img_w, img_h, aux);
 }

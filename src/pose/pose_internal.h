@@ -228,10 +228,23 @@ void dn_pose_smoother_init(struct dn_pose_smoother *s, bool smooth);
  * state across the gap. */
 void dn_pose_smoother_reset(struct dn_pose_smoother *s);
 /* Filters one frame in place: body (33) and aux (2) normalised, world (33)
- * in metres, at time t_us. img_w/h: the upright frame. */
+ * in metres, at time t_us. img_w/h: the upright frame. Same as
+ * dn_pose_smoother_track then dn_pose_smoother_body with the unfiltered aux. */
 void dn_pose_smoother_apply(struct dn_pose_smoother *s, int64_t t_us, int img_w, int img_h,
                             struct dn_pose_lm *body, struct dn_pose_lm *aux,
                             struct dn_pose_lm *world);
+
+/* The two halves, which the graph runs independently: only the auxiliary
+ * filter feeds the next ROI (tracking); the body and world filters only
+ * shape the output, so the session runs them in frame order after
+ * tracking, whatever segment each frame came from. Both take the
+ * unfiltered auxiliary landmarks (they set the object scale); _track
+ * filters aux in place. */
+void dn_pose_smoother_track(struct dn_pose_smoother *s, int64_t t_us, int img_w, int img_h,
+                            struct dn_pose_lm *aux);
+void dn_pose_smoother_body(struct dn_pose_smoother *s, int64_t t_us, int img_w, int img_h,
+                           const struct dn_pose_lm *aux_raw, struct dn_pose_lm *body,
+                           struct dn_pose_lm *world);
 
 double dn_pose_one_euro_apply(struct dn_pose_one_euro *f, int64_t t_ns, double value_scale,
                               double value);
@@ -239,11 +252,12 @@ float dn_pose_lowpass_apply(struct dn_pose_lowpass *f, float value, float alpha)
 
 /* ---- tracking (pose_landmark_cpu.pbtxt) --------------------------------- */
 
-/* One tracked stream: a video, or one temporal segment of one. */
+/* One tracked stream: a video, or one temporal segment of one. Holds what
+ * the next frame's ROI depends on: the ROI and the auxiliary filter. */
 struct dn_pose_lane {
     bool have_roi;            /* roi is set for the current frame (loop or detector) */
     struct dn_pose_rect roi;  /* for this frame: from the detector or the loop */
-    struct dn_pose_smoother smoother;
+    struct dn_pose_smoother smoother; /* its aux filter only */
 };
 
 /* What the pipeline produced for one frame. */
@@ -252,11 +266,13 @@ struct dn_pose_result {
     bool valid;               /* a pose was tracked */
     float presence;           /* pose presence score (0 when the landmark net did not run) */
     struct dn_pose_rect roi;  /* the landmark crop's ROI */
-    struct dn_pose_lm body[DN_POSE_LM_BODY];   /* normalised, smoothed */
-    struct dn_pose_lm world[DN_POSE_LM_BODY];  /* metres, smoothed */
+    /* Projected, not yet smoothed (dn_pose_smoother_body does that, in frame order). */
+    struct dn_pose_lm body[DN_POSE_LM_BODY];   /* normalised */
+    struct dn_pose_lm aux[DN_POSE_LM_AUX];     /* normalised, unfiltered */
+    struct dn_pose_lm world[DN_POSE_LM_BODY];  /* metres */
 };
 
-void dn_pose_lane_init(struct dn_pose_lane *lane, bool smooth);
+void dn_pose_lane_init(struct dn_pose_lane *lane);
 
 /* After the detector ran on this frame: d is its best detection (the first
  * after NMS, as SplitDetectionVectorCalculator keeps), letterbox removed,
@@ -266,13 +282,14 @@ void dn_pose_lane_set_detection(struct dn_pose_lane *lane, const struct dn_pose_
 
 /* After the landmark network ran on the lane's ROI: lm39 the decoded
  * landmarks (dn_pose_lm_decode output, crop-normalised), world39 the raw
- * world landmarks (39 × 3), presence the pose flag. Fills res and prepares
- * the next frame's ROI (or drops tracking). */
+ * world landmarks (39 × 3), presence the pose flag. Fills res (projected,
+ * unsmoothed) and prepares the next frame's ROI (or drops tracking). */
 void dn_pose_lane_on_landmarks(struct dn_pose_lane *lane, const float *lm39, const float *world39,
                                float presence, float min_presence, int64_t t_us, int img_w,
                                int img_h, struct dn_pose_result *res);
 
-/* A frame whose detector found nobody: resets the filters, res invalid. */
+/* A frame without a pose (nobody detected, or presence too low): resets
+ * the lane's filter, res invalid. */
 void dn_pose_lane_no_pose(struct dn_pose_lane *lane, struct dn_pose_result *res);
 
 /* ---- batching: temporal segments of a chunk (pose_track.c) -------------- */

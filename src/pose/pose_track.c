@@ -11,10 +11,10 @@
 
 #include "pose_internal.h"
 
-void dn_pose_lane_init(struct dn_pose_lane *lane, bool smooth)
+void dn_pose_lane_init(struct dn_pose_lane *lane)
 {
     memset(lane, 0, sizeof(*lane));
-    dn_pose_smoother_init(&lane->smoother, smooth);
+    dn_pose_smoother_init(&lane->smoother, false); /* the aux filter is on either way */
 }
 
 void dn_pose_lane_set_detection(struct dn_pose_lane *lane, const struct dn_pose_detection *d,
@@ -26,7 +26,6 @@ void dn_pose_lane_set_detection(struct dn_pose_lane *lane, const struct dn_pose_
 
 void dn_pose_lane_no_pose(struct dn_pose_lane *lane, struct dn_pose_result *res)
 {
-    /* Every smoothing calculator resets on a timestamp without landmarks. */
     dn_pose_smoother_reset(&lane->smoother);
     lane->have_roi = false;
     res->valid = false;
@@ -65,7 +64,8 @@ void dn_pose_lane_on_landmarks(struct dn_pose_lane *lane, const float *lm39, con
     dn_pose_project_landmarks(aux, DN_POSE_LM_AUX, &lane->roi, pad);
     dn_pose_project_world(world, DN_POSE_LM_BODY, &lane->roi);
 
-    dn_pose_smoother_apply(&lane->smoother, t_us, img_w, img_h, body, aux, world);
+    memcpy(res->aux, aux, sizeof(aux));
+    dn_pose_smoother_track(&lane->smoother, t_us, img_w, img_h, aux);
 
     /* PoseLandmarksToRoi on the filtered auxiliary landmarks: next frame's ROI. */
     dn_pose_rect_from_points(aux[0].x, aux[0].y, aux[1].x, aux[1].y, img_w, img_h, &lane->roi);
