@@ -95,3 +95,40 @@ def image_packet(mp, rgb, ts):
 def norm_rect(xc, yc, w, h, rot):
     from mediapipe.framework.formats import rect_pb2
     return rect_pb2.NormalizedRect(x_center=xc, y_center=yc, width=w, height=h, rotation=rot)
+
+
+# ---- CSV files ---------------------------------------------------------------
+
+def read_run_csv(np, path, n_videos):
+    """pose_run video's CSV -> per video (valid (n,), xy (n, 33, 2) px)."""
+    rows = np.genfromtxt(path, delimiter=",", skip_header=1)
+    out = []
+    for v in range(n_videos):
+        r = rows[rows[:, 0] == v]
+        n = int(r[:, 1].max()) + 1
+        valid = np.zeros(n, bool)
+        xy = np.full((n, 33, 2), np.nan)
+        f, k = r[:, 1].astype(int), r[:, 5].astype(int)
+        valid[f] = r[:, 3] > 0
+        xy[f, k] = r[:, 6:8]
+        out.append((valid, xy))
+    return out
+
+
+def read_truth_csv(np, path):
+    """The walker's --truth-landmarks CSV -> xy (n, 33, 2) px, visibility (n, 33)."""
+    rows = np.loadtxt(path, delimiter=",", skiprows=1)
+    n = int(rows[:, 0].max()) + 1
+    xy = np.full((n, 33, 2), np.nan)
+    vis = np.zeros((n, 33))
+    f, k = rows[:, 0].astype(int), rows[:, 2].astype(int)
+    xy[f, k], vis[f, k] = rows[:, 3:5], rows[:, 6]
+    return xy, vis
+
+
+def truth_error(np, track, truth):
+    """px errors of a track's landmarks the truth marks visible."""
+    (valid, xy), (txy, tvis) = track, truth
+    n = min(len(valid), len(txy))
+    m = valid[:n, None] & (tvis[:n] > 0.5)
+    return np.hypot(*(xy[:n] - txy[:n]).transpose(2, 0, 1))[m]
