@@ -16,6 +16,8 @@
 #                     networks vs the C reference, per-layer diff, frames/s at batch 1/32/128
 #   gait              the gait kernels (filter, kinematics, extrema) vs their C twins and
 #                     the whole gait stage on the GPU path vs the CPU path (test_gait_parity)
+#   pose_pipeline     the pose pipeline (bench/pose/pipeline-gpu.sh): crop/decoding kernels vs C,
+#                     whole pipeline GPU vs CPU, segments vs sequential, frames/s for 1-16 videos
 # Later stages add theirs: write a function section_<name> and add <name> to
 # SECTIONS below.
 #
@@ -23,7 +25,7 @@
 # section); OUT defaults to /tmp/gpu-check. Exit status 1 when a section failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SECTIONS=(env media_decode media_compare media_throughput pose_nn gait)
+SECTIONS=(env media_decode media_compare media_throughput pose_nn gait pose_pipeline)
 OUT=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUT"
 log=$OUT/gpu-check.log summary=$OUT/summary.txt
@@ -152,6 +154,15 @@ section_gait() {
     0) verdict gait PASS "gait kernels match their C twins within the test's stated tolerances" ;;
     77) verdict gait SKIP "test_gait_parity found no usable GPU" ;;
     *) verdict gait FAIL "see log (mismatches are printed, at most 10 per op)" ;;
+    esac
+}
+
+section_pose_pipeline() {
+    bash bench/pose/pipeline-gpu.sh
+    case $? in
+    0) verdict pose_pipeline PASS "pose kernels and pipeline match the CPU; numbers above" ;;
+    77) verdict pose_pipeline SKIP "no .carry/pose/clips (run bench/gpu-prepare.sh here and carry .carry)" ;;
+    *) verdict pose_pipeline FAIL "see log" ;;
     esac
 }
 

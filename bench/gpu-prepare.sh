@@ -48,5 +48,6 @@ gen() { # gen NAME ENCODER ARGS...: a 5 s 1080p30 clip
 gen bench_h264_1080p30.mp4 -c:v libx264 -preset veryfast -b:v 8M -pix_fmt yuv420p
 gen bench_hevc_1080p30.mp4 -c:v libx265 -preset ultrafast -b:v 6M -tag:v hvc1 -x265-params log-level=error
 bench/pose/gpu-prepare.sh "$build" "$carry" # section pose_nn: the network engine
+bench/pose/pipeline-prepare.sh "$build" "$carry" # section pose_pipeline
 echo "gpu-prepare: $(du -sh "$carry" | cut -f1) in $carry (the device run carries at most 64 MiB):"
 du -sh "$carry"/ffmpeg "$carry"/gpu/* "$carry"/pose
