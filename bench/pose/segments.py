@@ -8,7 +8,7 @@ markdown table: per configuration the largest network batch, the extra
 network work, the landmark difference from sequential tracking (px, upright
 frame) and each one's error against the ground truth.
 
-    python3 bench/pose/segments.py BUILD/tests/pose/pose_run [--duration 6] [--gpu]
+    python3 bench/pose/segments.py BUILD/tests/pose/pose_run [--duration 6] [--gpu] [--sweep 256:32:4,...]
 """
 import argparse
 import os
@@ -23,11 +23,17 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "pose"))
 from posetest import read_run_csv, read_truth_csv, truth_error  # noqa: E402
 WALKER = os.path.join(HERE, "..", "..", "tests", "walker", "walker.py")
 DIRECTIONS = ("ltr", "rtl", "toward", "away")
-# (label, pose_run options); chunk 128 / min-segment 16 / target 64 / warm-up 4 is the GPU default
-CONFIGS = [("sequential (MediaPipe)", ["--chunk", "1"])] + [
-    (f"chunk 128, segments ≥ {ms}, warm-up {w}",
-     ["--chunk", "128", "--min-segment", str(ms), "--target", "64", "--warmup", str(w), "--batch", "64"])
-    for ms, w in ((32, 0), (32, 4), (16, 0), (16, 4), (16, 8), (8, 4))]
+# chunk frames, shortest segment, warm-up frames (target batch 64); 256:32:4 is the GPU default
+SWEEP = "128:32:0,128:32:4,128:16:0,128:16:4,128:16:8,128:8:4,256:32:4,256:32:8"
+
+
+def configs(sweep):
+    out = [("sequential (MediaPipe)", ["--chunk", "1"])]
+    for c in sweep.split(","):
+        chunk, ms, w = c.split(":")
+        out.append((f"chunk {chunk}, segments ≥ {ms}, warm-up {w}",
+                    ["--chunk", chunk, "--min-segment", ms, "--target", "64", "--warmup", w, "--batch", "64"]))
+    return out
 
 
 def clips(d, duration):
@@ -55,6 +61,7 @@ def main():
     ap.add_argument("pose_run")
     ap.add_argument("--duration", type=float, default=6.0)
     ap.add_argument("--gpu", action="store_true")
+    ap.add_argument("--sweep", default=SWEEP, help="CHUNK:MIN_SEGMENT:WARMUP,...")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="segments-")
     cl = clips(d, a.duration)
@@ -65,7 +72,7 @@ def main():
     print("| configuration | max batch | detector items | landmark items | frames/s | "
           "vs sequential: mean / p95 / max px | frames differing > 2 px | vs truth: mean px (visible) |")
     print("|---|---|---|---|---|---|---|---|")
-    for label, opts in CONFIGS:
+    for label, opts in configs(a.sweep):
         stats, res = run(a.pose_run, files, opts, d, a.gpu)
         if base is None:
             base = res

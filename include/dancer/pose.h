@@ -23,9 +23,11 @@
  * frames per video and tracks a chunk as independent temporal segments
  * (each after the first starts with the detector, warmup_frames before its
  * first output frame) in lock-step with the segments of every other buffered
- * video, so a step's batch is (segments × videos) items. segments = 1 is
- * MediaPipe's sequential tracking exactly; README.md gives the measured cost
- * of more.
+ * video, so a step's batch is (segments × videos) items. A segment whose
+ * detector misses a person the previous segment was tracking is re-tracked
+ * from that segment's end (sequential tracking keeps people the detector
+ * misses). segments = 1 is MediaPipe's sequential tracking exactly;
+ * README.md gives the measured cost of more.
  *
  * Threads: a session is used by one thread at a time. push copies the frame
  * (so the decoder may reuse its buffer at once) and returns after any
@@ -36,7 +38,10 @@
  * its video (size, format) or an unknown video id; DN_ERR_UNSUPPORTED for a
  * frame bigger than the session's frame store allows; DN_ERR_RESOURCE when
  * host or GPU memory runs out (transient); DN_ERR_INTERNAL for a failed
- * kernel launch or misuse (push after end).
+ * kernel launch or misuse (push after end). A push rejected with
+ * DN_ERR_BAD_INPUT changed nothing (the session goes on); after any other
+ * failure of push, end_video, flush or take_track the tracks are
+ * incomplete: destroy the session (each video's job failed or is retried).
  */
 #ifndef DANCER_POSE_H
 #define DANCER_POSE_H
@@ -67,8 +72,9 @@ struct dn_pose_options {
 };
 
 /* Defaults. CPU: chunk 1 frame, segments never split (exact sequential
- * tracking, batch = videos). GPU: 128-frame chunks, ≥ 16-frame segments,
- * target batch 64, 4 warm-up frames, 8 GiB of frames. */
+ * tracking, batch = videos). GPU: 256-frame chunks, ≥ 32-frame segments,
+ * target batch 64, 4 warm-up frames, 8 GiB of frames (a 1080p video's
+ * chunk is 0.8 GB; bigger frames get shorter chunks, hence fewer segments). */
 void dn_pose_options_init(struct dn_pose_options *opt, bool use_gpu);
 
 /* The video a stream of frames belongs to. */
@@ -133,6 +139,7 @@ struct dn_pose_stats {
     int64_t detector_launches, landmark_launches; /* network runs */
     int64_t steps;               /* lock-step tracking steps */
     int64_t max_step_items;      /* largest step (lanes in one step) */
+    int64_t repaired_frames;     /* re-tracked after a cut lost a tracked person */
 };
 
 void dn_pose_session_stats(const struct dn_pose_session *s, struct dn_pose_stats *st);

@@ -443,12 +443,13 @@ static int s_video(int argc, char **argv)
     if (!rc) {
         dn_pose_session_stats(s, &st);
         printf("frames=%lld with_pose=%lld skipped=%lld detector_items=%lld landmark_items=%lld "
-               "detector_launches=%lld landmark_launches=%lld steps=%lld max_step=%lld "
+               "detector_launches=%lld landmark_launches=%lld steps=%lld max_step=%lld repaired=%lld "
                "load_s=%.3f run_s=%.3f fps=%.2f\n",
                (long long)st.frames, (long long)st.frames_with_pose, (long long)st.frames_skipped,
                (long long)st.detector_items, (long long)st.landmark_items,
                (long long)st.detector_launches, (long long)st.landmark_launches,
-               (long long)st.steps, (long long)st.max_step_items, t1 - t0, t2 - t1,
+               (long long)st.steps, (long long)st.max_step_items, (long long)st.repaired_frames,
+               t1 - t0, t2 - t1,
                st.frames / (t2 - t1));
         rc = s_write_csv(argv[argc - 1], in, n);
     } else {
