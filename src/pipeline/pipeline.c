@@ -66,6 +66,11 @@ static int s_pose_new(struct dn_pipeline *p, struct dn_err *err)
     dn_pose_options_init(&po, p->use_gpu);
     po.detector_path = det;
     po.landmark_path = lm;
+    /* The gait stage low-passes every landmark with a zero-lag filter;
+     * MediaPipe's causal one-euro smoothing would add a speed-dependent
+     * lag to the feet on top (heel strikes and toe offs late by up to a
+     * frame or two on the walker, step-time errors up to twice as large). */
+    po.smooth = false;
     if (po.max_videos < p->opt.max_active)
         po.max_videos = p->opt.max_active;
     return dn_pose_session_new(&po, &p->pose, err);
