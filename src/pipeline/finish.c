@@ -43,7 +43,7 @@ static cJSON *s_doc(struct dn_pipeline *p, struct dn_pl_video *v, const struct d
         {"download", v->t.download}, {"demux", v->t.demux}, {"decode", v->t.decode},
         {"pose", v->t.pose}, {"gait", v->t.gait}, {"total", v->t.total}};
     struct dn_result_processing proc = {
-        p->version, v->pose_added ? dn_pose_session_model_sha256(p->pose) : NULL,
+        p->version, v->pose_added ? p->model_sha256 : NULL,
         p->device_name, v->have_info ? (v->on_gpu ? "nvdec" : "cpu") : NULL, timings,
         sizeof(timings) / sizeof(timings[0])};
     struct dn_err berr = {0};

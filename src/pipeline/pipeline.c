@@ -73,7 +73,11 @@ static int s_pose_new(struct dn_pipeline *p, struct dn_err *err)
     po.smooth = false;
     if (po.max_videos < p->opt.max_active)
         po.max_videos = p->opt.max_active;
-    return dn_pose_session_new(&po, &p->pose, err);
+    rc = dn_pose_session_new(&po, &p->pose, err);
+    if (!rc)
+        snprintf(p->model_sha256, sizeof(p->model_sha256), "%s",
+                 dn_pose_session_model_sha256(p->pose));
+    return rc;
 }
 
 int dn_pipeline_new(const struct dn_pipeline_options *opt, struct dn_s3_client *s3,
@@ -126,7 +130,7 @@ const char *dn_pipeline_device_name(const struct dn_pipeline *p)
 
 const char *dn_pipeline_model_sha256(const struct dn_pipeline *p)
 {
-    return dn_pose_session_model_sha256(p->pose);
+    return p->model_sha256;
 }
 
 /* ---- a run ---------------------------------------------------------------- */
@@ -223,6 +227,25 @@ static void s_stop(struct dn_pl_video *v)
     pthread_cond_broadcast(&v->p->space);
 }
 
+/* A pose failure other than a refused frame leaves the session's tracks
+ * incomplete (pose.h): every video in it fails with that error (a GPU out
+ * of memory is transient: the worker retries them), and the session is made
+ * anew once their decoders have stopped (s_repair). */
+static void s_break(struct dn_pipeline *p, const struct dn_err *why)
+{
+    if (!p->broken.cls)
+        p->broken = *why;
+    for (size_t i = 0; i < p->n; i++) {
+        struct dn_pl_video *v = &p->videos[i];
+        if (v->state != DN_PL_RUNNING || v->pose_failed)
+            continue;
+        v->pose_failed = true;
+        dn_err_set(&v->pose_err, why->cls, "%s: pose stage failed on another video of the "
+                   "batch: %s", v->uri, why->msg);
+        s_stop(v);
+    }
+}
+
 /* Pushes slot s of video v into the pose session (lock not held). */
 static void s_push(struct dn_pipeline *p, struct dn_pl_video *v, struct dn_pl_slot *s)
 {
@@ -246,11 +269,13 @@ static void s_push(struct dn_pipeline *p, struct dn_pl_video *v, struct dn_pl_sl
         dn_trace_pop();
     }
     v->t.pose += (double)(dn_pl_now_ns() - t0) / 1e6;
-    if (rc) {
-        dn_err_prefix(&v->pose_err, "%s: ", v->uri);
-        v->pose_failed = true;
-        s_stop(v);
-    }
+    if (!rc)
+        return;
+    dn_err_prefix(&v->pose_err, "%s: ", v->uri);
+    v->pose_failed = true;
+    s_stop(v);
+    if (v->pose_err.cls != DN_ERR_BAD_INPUT && v->pose_added)
+        s_break(p, &v->pose_err);
 }
 
 /* One frame from every video that has one queued (round robin keeps the
@@ -297,8 +322,10 @@ static int s_take(struct dn_pipeline *p, struct dn_pl_video *v, bool keep, struc
         v->track = track;
     else
         dn_track_destroy(track);
-    if (rc)
+    if (rc) {
         dn_err_prefix(err, "%s: ", v->uri);
+        s_break(p, err);
+    }
     return rc;
 }
 
@@ -316,7 +343,8 @@ static void s_ended(struct dn_pipeline *p, struct dn_pl_video *v)
         dn_err_set(&err, DN_ERR_CANCELLED, "%s: cancelled", v->uri);
     else if (!v->pose_added)
         dn_err_set(&err, DN_ERR_BAD_INPUT, "%s: no frame decoded", v->uri);
-    if (v->pose_added && s_take(p, v, !err.cls, &terr) && !err.cls)
+    /* A broken session is destroyed with every track in it. */
+    if (v->pose_added && !p->broken.cls && s_take(p, v, !err.cls, &terr) && !err.cls)
         err = terr;
     if (err.cls) {
         dn_pl_finish_failed(p, v, &err);
@@ -360,17 +388,39 @@ static size_t s_schedule(struct dn_pipeline *p, bool cancelled)
             s_stop(v);
         if (v->state != DN_PL_WAITING)
             continue;
-        if (cancelled) {
-            dn_err_set(&err, DN_ERR_CANCELLED, "%s: cancelled before it started", v->uri);
+        if (cancelled || !p->pose) {
+            if (cancelled)
+                dn_err_set(&err, DN_ERR_CANCELLED, "%s: cancelled before it started", v->uri);
+            else
+                dn_err_set(&err, p->broken.cls, "%s: %s", v->uri, p->broken.msg);
             dn_pl_finish_failed(p, v, &err);
             done++;
-        } else if (running < (size_t)p->opt.max_active) {
+        } else if (running < (size_t)p->opt.max_active && !p->broken.cls) {
             s_start(p, v);
             running += v->state == DN_PL_RUNNING;
             done += v->state == DN_PL_DONE;
         }
     }
     return done;
+}
+
+/* A broken session, once no video uses it, is replaced by a new one; when
+ * that fails too, p->pose stays NULL and the videos left fail (s_schedule). */
+static void s_repair(struct dn_pipeline *p)
+{
+    if (!p->broken.cls || !p->pose)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->videos[i].state == DN_PL_RUNNING)
+            return;
+    dn_logf(DN_LOG_WARN, "pose session failed (%s); starting a new one", p->broken.msg);
+    dn_pose_session_destroy(p->pose);
+    p->pose = NULL;
+    struct dn_err err = {0};
+    if (s_pose_new(p, &err))
+        p->broken = err;
+    else
+        dn_err_clear(&p->broken);
 }
 
 /* Sleeps until a decode thread publishes something, or 100 ms pass (the
@@ -410,6 +460,7 @@ int dn_pipeline_run(struct dn_pipeline *p, const struct dn_pipeline_input *input
         bool progress = s_push_round(p);
         if (s_handle_ends(p) > 0) {
             dn_pl_finish_tracked(p); /* now: a finished video waits for nobody */
+            s_repair(p);
             progress = true;
         }
         if (!progress)

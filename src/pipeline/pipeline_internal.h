@@ -80,7 +80,9 @@ struct dn_pipeline {
     bool use_gpu;
     char device_name[256];
     char version[96];
-    struct dn_pose_session *pose;
+    struct dn_pose_session *pose; /* NULL after a failure to replace a broken one */
+    char model_sha256[72];
+    struct dn_err broken;         /* why the session failed (class NONE: it works) */
 
     /* the current run */
     pthread_mutex_t lock;
