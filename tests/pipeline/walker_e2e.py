@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""End-to-end gait accuracy: the synthetic walker's videos through `dancer
+analyze` (decode, BlazePose on our engine, gait), scored against the
+walker's exact truth with the bounds of issue #5.
+
+Renders one short clip per condition (tests/walker/walker.py; cached in
+--render-dir, keyed by the walker's sources and the arguments), analyses
+them all in one `dancer analyze` batch (so videos are decoded and tracked
+side by side, as the worker does), validates every document against
+src/gait/result.schema.json, and checks per condition:
+
+  cadence within 1 step/min; step and stride time mean absolute error
+  <= 0.02 s; stance within 3 points; normalised step length within 5 %;
+  knee flexion ROM within 5 deg. Front/back views must give the temporal
+  parameters and report step length and knee angles as null with a reason.
+
+Scoring (compare, step_stride_errors) is tests/gait/walker_accuracy.py's,
+which applies the same bounds to the walker's truth landmarks with
+simulated pose errors. Misses that are understood and recorded in
+tests/gait/ACCURACY.md are listed in KNOWN with their reason: they are
+reported, not hidden, and a known miss that starts to pass fails the test
+too (so the list cannot go stale). Anything else outside a bound fails.
+
+usage: walker_e2e.py DANCER SCHEMA [--render-dir DIR] [--table FILE] [--only NAME]
+Exit 77 (skipped) without the converted models or numpy.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+WALKER = os.path.join(ROOT, "tests", "walker")
+sys.path.insert(0, os.path.join(ROOT, "tests", "gait"))
+sys.path.insert(0, WALKER)
+
+# name, walker arguments, subject height given to dancer (cm, 0 = none).
+# Short clips: CI runs the CPU path (~15-40 ms per frame for the networks).
+CONDITIONS = [
+    ("normal ltr 30fps", ["--direction", "ltr", "--cadence", "110", "--step-length", "0.70",
+                          "--stance-pct", "60"], 175),
+    ("slow ltr", ["--direction", "ltr", "--cadence", "88", "--step-length", "0.55",
+                  "--stance-pct", "64", "--duration", "8"], 0),
+    ("fast rtl", ["--direction", "rtl", "--cadence", "128", "--step-length", "0.85",
+                  "--stance-pct", "57", "--duration", "4"], 0),
+    ("normal rtl 60fps", ["--direction", "rtl", "--fps", "60"], 0),
+    ("front (toward)", ["--direction", "toward", "--cadence", "105", "--step-length", "0.65",
+                        "--duration", "7"], 0),
+    ("back (away)", ["--direction", "away", "--cadence", "112", "--duration", "7"], 0),
+    ("portrait rot90 ltr", ["--direction", "ltr", "--size", "360x640", "--rotate", "90",
+                            "--duration", "6"], 0),
+    ("low res 320x180", ["--direction", "ltr", "--size", "320x180", "--cadence", "100",
+                         "--step-length", "0.62"], 0),
+    ("vfr 30fps ltr", ["--direction", "ltr", "--vfr", "--cadence", "104"], 0),
+]
+
+BOUNDS = {"cadence": 1.0, "step_time_mae": 0.02, "stride_time_mae": 0.02, "stance": 3.0,
+          "step_length_rel": 0.05, "knee_rom": 5.0}
+
+# (condition, check) -> why it misses; see tests/gait/ACCURACY.md.
+KNEE = ("BlazePose (pose_landmark_full) places a flexed knee 1-3 % of a leg inside the "
+        "angle: knee flexion comes out ~12 % low at every resolution and outfit")
+FRONT = ("front/back view: BlazePose's foot landmarks jitter +-1.3 px/frame in stance with "
+         "cross-talk from the swinging foot, and its relative depth z is too coarse for Zeni")
+KNOWN = {}
+for _name in ("normal ltr 30fps", "slow ltr", "fast rtl", "normal rtl 60fps", "portrait rot90 ltr",
+              "low res 320x180", "vfr 30fps ltr"):
+    KNOWN[(_name, "knee_rom")] = KNEE
+for _name in ("front (toward)", "back (away)"):
+    for _check in ("detected", "cadence", "step_time_mae", "stride_time_mae", "stance"):
+        KNOWN[(_name, _check)] = FRONT
+EDGE = ("the last heel strike in view comes 0.045-0.06 s early (a BlazePose foot glitch at "
+        "heel strike, or the subject reaching the frame edge); with 5-7 steps in view one "
+        "early end event moves the mean step time by 1-2 %")
+KNOWN[("portrait rot90 ltr", "cadence")] = EDGE
+KNOWN[("vfr 30fps ltr", "cadence")] = EDGE
+KNOWN[("vfr 30fps ltr", "step_time_mae")] = EDGE
+
+
+def render(name, wargs, out_dir):
+    """The condition's clip and truth, rendered once per walker version."""
+    h = hashlib.sha256(" ".join(wargs).encode())
+    for f in sorted(os.listdir(WALKER)):
+        if f.endswith(".py"):
+            h.update(open(os.path.join(WALKER, f), "rb").read())
+    stem = os.path.join(out_dir, name.replace(" ", "_").replace("(", "").replace(")", ""))
+    video, truth, stamp = stem + ".mp4", stem + ".json", stem + ".stamp"
+    if not (os.path.exists(stamp) and open(stamp).read() == h.hexdigest()):
+        subprocess.run([sys.executable, os.path.join(WALKER, "walker.py"), "-o", video,
+                        "--truth", truth, "--quiet"] + wargs, check=True)
+        open(stamp, "w").write(h.hexdigest())
+    return video, truth
+
+
+def checks(row):
+    """(check, message) for every bound the condition misses."""
+    if not row["detected"]:
+        return [("detected", "no gait cycle: %s" % row["reason"])]
+    bad = []
+
+    def over(key, bound, value):
+        if value is None:
+            bad.append((key, "%s missing" % key))
+        elif abs(value) > bound:
+            bad.append((key, "%s %+.4g beyond %g" % (key, value, bound)))
+    over("cadence", BOUNDS["cadence"], row["cadence_err"])
+    over("step_time_mae", BOUNDS["step_time_mae"], row["step_time_mae"])
+    over("stride_time_mae", BOUNDS["stride_time_mae"], row["stride_time_mae"])
+    over("stance", BOUNDS["stance"], row["stance_err"])
+    if row["side"]:
+        over("step_length", BOUNDS["step_length_rel"], row["step_len_rel"])
+        over("knee_rom", BOUNDS["knee_rom"], row["knee_rom_err"])
+    else:
+        for key in ("step_length", "knee_flexion_rom_deg"):
+            if key not in row["null_reasons"]:
+                bad.append(("null_" + key, "front/back view: %s should be null with a reason" % key))
+    return bad
+
+
+def models_present():
+    d = os.environ.get("DANCER_MODEL_DIR") or os.path.expanduser("~/.cache/dancer/models")
+    return all(os.path.exists(os.path.join(d, f)) for f in ("pose_detection.dnm", "pose_landmark_full.dnm"))
+
+
+def analyze(dancer, clips):
+    """One batch; heights differ per clip, so clips with a height go alone."""
+    docs = {}
+    plain = [c for c in clips if not c[2]]
+    for group in [plain] + [[c] for c in clips if c[2]]:
+        if not group:
+            continue
+        cmd = [dancer, "analyze", "--log-level", "error"] + [c[1] for c in group]
+        if group[0][2]:
+            cmd += ["--subject-height-cm", str(group[0][2])]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        if r.returncode not in (0, 1):
+            raise SystemExit("dancer analyze failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
+        for c, line in zip(group, r.stdout.splitlines()):
+            docs[c[0]] = json.loads(line)
+    return docs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dancer")
+    ap.add_argument("schema")
+    ap.add_argument("--render-dir", default=os.path.join(os.getcwd(), "walker-e2e"))
+    ap.add_argument("--table", help="also write the markdown table here")
+    ap.add_argument("--only", help="run conditions whose name contains this")
+    a = ap.parse_args()
+    try:
+        import numpy  # noqa: F401  (the walker needs it)
+        from jsonschema import Draft202012Validator
+    except ImportError as e:
+        print("skipped: %s" % e)
+        return 77
+    if not models_present():
+        print("skipped: no converted models (models/fetch.sh)")
+        return 77
+    import walker  # noqa: E402  (tests/walker/walker.py)
+    from walker_accuracy import compare, table  # noqa: E402  (tests/gait/walker_accuracy.py)
+    validator = Draft202012Validator(json.load(open(a.schema)))
+    os.makedirs(a.render_dir, exist_ok=True)
+    conds = [c for c in CONDITIONS if not a.only or a.only in c[0]]
+    clips = [(name,) + render(name, wargs, a.render_dir)[:1] + (height,) for name, wargs, height in conds]
+    docs = analyze(a.dancer, clips)
+    rows, failed = [], []
+    for name, wargs, _ in conds:
+        doc = docs[name]
+        errs = list(validator.iter_errors(doc))
+        truth = json.load(open(render(name, wargs, a.render_dir)[1]))
+        if doc["error"] is not None:
+            failed.append("%s: error %s" % (name, doc["error"]))
+            continue
+        row = compare(name, doc["gait"], truth, float("nan"),
+                      walker.build_parser().parse_args(wargs))
+        row["leg_px"] = doc["gait"]["leg_length_px"] or float("nan")
+        misses = checks(row)
+        if errs:
+            misses.append(("schema", "invalid document: %s" % errs[0].message))
+        known = [m for m in misses if (name, m[0]) in KNOWN]
+        unknown = [m for m in misses if (name, m[0]) not in KNOWN]
+        # A condition's known misses may move between its bounds (a front view
+        # that finds a few strides misses on timing instead); none left is stale.
+        mine = [k for (n, k) in KNOWN if n == name]
+        stale = ["%s (%s)" % (KNOWN[(name, mine[0])][:40], ", ".join(mine))] if mine and not known else []
+        row["violations"] = ["known: " + m[1] for m in known] + ["NEW: " + m[1] for m in unknown] + \
+                            ["STALE: known misses all pass now"] * len(stale)
+        failed += ["%s: %s" % (name, m[1]) for m in unknown]
+        failed += ["%s: every known miss passes now; update KNOWN and ACCURACY.md" % name for _ in stale]
+        rows.append(row)
+    text = table(rows)
+    print(text)
+    if a.table:
+        stamp = datetime.date.today().isoformat()
+        with open(a.table, "w") as fh:
+            fh.write("Measured %s with `%s`\n\n%s" % (stamp, " ".join(sys.argv), text))
+    for f in failed:
+        print("FAIL", f)
+    print("%d conditions, %d unexpected results" % (len(rows), len(failed)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
