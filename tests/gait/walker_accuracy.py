@@ -182,17 +182,18 @@ def compare(name, g, truth, leg_px, args):
     return row
 
 
-def check(row):
-    """Bound violations of one condition, as strings."""
+def check_keyed(row):
+    """Bound violations of one condition as (bound, message) pairs; the bound
+    is "detected", a BOUNDS-like name or "null_<key>"."""
     bad = []
     if not row["detected"]:
-        return ["no gait cycle: %s" % row["reason"]]
+        return [("detected", "no gait cycle: %s" % row["reason"])]
 
     def over(key, bound, value):
         if value is None:
-            bad.append("%s missing" % key)
+            bad.append((key, "%s missing" % key))
         elif abs(value) > bound:
-            bad.append("%s %.4g beyond %.4g" % (key, value, bound))
+            bad.append((key, "%s %.4g beyond %.4g" % (key, value, bound)))
     over("cadence", BOUNDS["cadence"], row["cadence_err"])
     over("step_time_mae", BOUNDS["step_time_mae"], row["step_time_mae"])
     over("stride_time_mae", BOUNDS["stride_time_mae"], row["stride_time_mae"])
@@ -203,8 +204,13 @@ def check(row):
     else:
         for key in ("step_length", "knee_flexion_rom_deg"):
             if key not in row["null_reasons"]:
-                bad.append("front/back view: %s should be null with a reason" % key)
+                bad.append(("null_" + key, "front/back view: %s should be null with a reason" % key))
     return bad
+
+
+def check(row):
+    """Bound violations of one condition, as strings."""
+    return [message for _, message in check_keyed(row)]
 
 
 def fmt(x, spec):

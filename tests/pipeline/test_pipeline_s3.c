@@ -27,6 +27,16 @@ static bool s_upload(struct dn_aws_env *e, char *bucket, size_t len, const char 
     return true;
 }
 
+/* Uploads walk_a.mp4 as key or fails the case (and returns). */
+#define UPLOAD(e, bucket, key)                                     \
+    do {                                                           \
+        if (!s_upload(e, bucket, sizeof(bucket), key)) {           \
+            dn_test_fail(__FILE__, __LINE__, "%s", (e)->err.msg);  \
+            dn_aws_env_close(e);                                   \
+            return;                                                \
+        }                                                          \
+    } while (0)
+
 DN_TEST(s3_input_like_a_local_file)
 {
     struct dn_aws_env e;
@@ -34,11 +44,7 @@ DN_TEST(s3_input_like_a_local_file)
     char bucket[64], url[2][256];
     DN_PT_SETUP();
     DN_AWS_ENV_OPEN(&e);
-    if (!s_upload(&e, bucket, sizeof(bucket), "uploads/u1/s1/walk.mp4")) {
-        dn_test_fail(__FILE__, __LINE__, "%s", e.err.msg);
-        dn_aws_env_close(&e);
-        return;
-    }
+    UPLOAD(&e, bucket, "uploads/u1/s1/walk.mp4");
     snprintf(url[0], sizeof(url[0]), "s3://%s/uploads/u1/s1/walk.mp4", bucket);
     snprintf(url[1], sizeof(url[1]), "s3://%s/uploads/u1/s1/missing.mp4", bucket);
     const char *names[] = {url[0], url[1]}, *lnames[] = {"walk_a.mp4"};
@@ -87,11 +93,7 @@ DN_TEST(analyzer_runs_worker_jobs)
     char bucket[64];
     DN_PT_SETUP();
     DN_AWS_ENV_OPEN(&e);
-    if (!s_upload(&e, bucket, sizeof(bucket), "uploads/a.mp4")) {
-        dn_test_fail(__FILE__, __LINE__, "%s", e.err.msg);
-        dn_aws_env_close(&e);
-        return;
-    }
+    UPLOAD(&e, bucket, "uploads/a.mp4");
     const char *dir = getenv("DANCER_MODEL_DIR");
     if (dir && dir[0])
         snprintf(e.cfg.model_dir, sizeof(e.cfg.model_dir), "%s", dir);

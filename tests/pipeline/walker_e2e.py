@@ -14,7 +14,7 @@ src/gait/result.schema.json, and checks per condition:
   knee flexion ROM within 5 deg. Front/back views must give the temporal
   parameters and report step length and knee angles as null with a reason.
 
-Scoring (compare, step_stride_errors) is tests/gait/walker_accuracy.py's,
+Scoring and bounds (compare, check_keyed) are tests/gait/walker_accuracy.py's,
 which applies the same bounds to the walker's truth landmarks with
 simulated pose errors. Misses that are understood and recorded in
 tests/gait/ACCURACY.md are listed in KNOWN with their reason: they are
@@ -58,9 +58,6 @@ CONDITIONS = [
     ("vfr 30fps ltr", ["--direction", "ltr", "--vfr", "--cadence", "104"], 0),
 ]
 
-BOUNDS = {"cadence": 1.0, "step_time_mae": 0.02, "stride_time_mae": 0.02, "stance": 3.0,
-          "step_length_rel": 0.05, "knee_rom": 5.0}
-
 # (condition, check) -> why it misses; see tests/gait/ACCURACY.md.
 KNEE = ("BlazePose (pose_landmark_full) places a flexed knee 1-3 % of a leg inside the "
         "angle: knee flexion comes out ~12 % low at every resolution and outfit")
@@ -94,31 +91,6 @@ def render(name, wargs, out_dir):
                         "--truth", truth, "--quiet"] + wargs, check=True)
         open(stamp, "w").write(h.hexdigest())
     return video, truth
-
-
-def checks(row):
-    """(check, message) for every bound the condition misses."""
-    if not row["detected"]:
-        return [("detected", "no gait cycle: %s" % row["reason"])]
-    bad = []
-
-    def over(key, bound, value):
-        if value is None:
-            bad.append((key, "%s missing" % key))
-        elif abs(value) > bound:
-            bad.append((key, "%s %+.4g beyond %g" % (key, value, bound)))
-    over("cadence", BOUNDS["cadence"], row["cadence_err"])
-    over("step_time_mae", BOUNDS["step_time_mae"], row["step_time_mae"])
-    over("stride_time_mae", BOUNDS["stride_time_mae"], row["stride_time_mae"])
-    over("stance", BOUNDS["stance"], row["stance_err"])
-    if row["side"]:
-        over("step_length", BOUNDS["step_length_rel"], row["step_len_rel"])
-        over("knee_rom", BOUNDS["knee_rom"], row["knee_rom_err"])
-    else:
-        for key in ("step_length", "knee_flexion_rom_deg"):
-            if key not in row["null_reasons"]:
-                bad.append(("null_" + key, "front/back view: %s should be null with a reason" % key))
-    return bad
 
 
 def models_present():
@@ -162,7 +134,7 @@ def main():
         print("skipped: no converted models (models/fetch.sh)")
         return 77
     import walker  # noqa: E402  (tests/walker/walker.py)
-    from walker_accuracy import compare, table  # noqa: E402  (tests/gait/walker_accuracy.py)
+    from walker_accuracy import check_keyed, compare, table  # noqa: E402  (tests/gait/)
     validator = Draft202012Validator(json.load(open(a.schema)))
     os.makedirs(a.render_dir, exist_ok=True)
     conds = [c for c in CONDITIONS if not a.only or a.only in c[0]]
@@ -179,7 +151,7 @@ def main():
         row = compare(name, doc["gait"], truth, float("nan"),
                       walker.build_parser().parse_args(wargs))
         row["leg_px"] = doc["gait"]["leg_length_px"] or float("nan")
-        misses = checks(row)
+        misses = check_keyed(row)
         if errs:
             misses.append(("schema", "invalid document: %s" % errs[0].message))
         known = [m for m in misses if (name, m[0]) in KNOWN]
