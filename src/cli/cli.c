@@ -90,9 +90,3 @@ int dn_cli_fail(const struct dn_cli *cli, const struct dn_err *err)
     fprintf(stderr, "dancer %s: %s error: %s\n", cli->command, dn_err_class_name(err->cls), err->msg);
     return dn_err_exit_status(err->cls);
 }
-
-int dn_cli_not_built(const struct dn_cli *cli, const char *what)
-{
-    fprintf(stderr, "dancer %s: not built yet: %s\n", cli->command, what);
-    return DN_EXIT_USAGE;
-}

@@ -13,6 +13,7 @@
 #include "dancer/analyzer.h"
 #include "dancer/config.h"
 #include "dancer/err.h"
+#include "dancer/pipeline.h"
 
 enum { DN_EXIT_OK = 0, DN_EXIT_FAILURE = 1, DN_EXIT_USAGE = 2 };
 
@@ -75,13 +76,9 @@ int dn_cli_usage_error(const struct dn_cli *cli, const char *fmt, ...)
 /* Prints an error record as one line and returns its exit status. */
 int dn_cli_fail(const struct dn_cli *cli, const struct dn_err *err);
 
-/* Subcommands whose stage has not landed yet: says so and returns 2. */
-int dn_cli_not_built(const struct dn_cli *cli, const char *what);
-
-/* The analyzer `dancer worker` and `dancer reprocess` run: the pipeline's
- * factory once `dancer analyze`'s pipeline has landed; NULL until then
- * (the commands say "not built yet" rather than invent results). */
-#define DN_CLI_PIPELINE NULL
+/* The analyzer `dancer worker` and `dancer reprocess` run: the same
+ * pipeline as `dancer analyze` (media -> pose -> gait -> result). */
+#define DN_CLI_PIPELINE dn_pipeline_analyzer_new
 
 /* `dancer worker` / `dancer reprocess` with the analyzer `factory` makes;
  * the dancer binary passes DN_CLI_PIPELINE, tests pass their own. */

@@ -89,9 +89,6 @@ int dn_cmd_reprocess_with(int argc, char **argv, dn_analyzer_factory_fn *factory
         return dn_cli_usage_error(&cli, "expected exactly one s3://bucket/prefix/");
     if (!s_parse_url(argv[optind], url, sizeof(url), &ropt.bucket, &ropt.prefix))
         return dn_cli_usage_error(&cli, "'%s' is not an s3://bucket/prefix/ URL", argv[optind]);
-    if (!factory && !ropt.enqueue && !ropt.dry_run)
-        return dn_cli_not_built(&cli, "the analysis pipeline (issues #3-#5); --enqueue and "
-                                "--dry-run work");
     ropt.batch = cli.cfg.sqs_max_messages;
     ropt.progress_bar = isatty(fileno(stdout));
     return s_run(&cli, &ropt, factory);

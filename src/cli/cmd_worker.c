@@ -68,8 +68,6 @@ int dn_cmd_worker_with(int argc, char **argv, dn_analyzer_factory_fn *factory)
         return dn_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if ((rc = dn_cli_load(&cli, &done)) || done)
         return rc;
-    if (!factory)
-        return dn_cli_not_built(&cli, "the analysis pipeline the worker runs (issues #3-#5)");
     return s_run(&cli, &wopt, factory);
 }
 
