@@ -50,8 +50,13 @@ static void s_timed_add(struct s_timed *t, uint64_t t0)
 static int s_timed_stat(void *ctx, struct dn_source_info *info, struct dn_err *err)
 {
     uint64_t t0 = dn_pl_now_ns();
-    int rc = dn_byte_source_stat(((struct s_timed *)ctx)->inner, info, err);
+    struct s_timed *t = ctx;
+    int rc = dn_byte_source_stat(t->inner, info, err);
     s_timed_add(ctx, t0);
+    if (!rc) { /* keep it: an error result still names the version it read */
+        t->v->source_info = *info;
+        t->v->have_source = true;
+    }
     return rc;
 }
 

@@ -30,11 +30,21 @@ static cJSON *s_doc(struct dn_pipeline *p, struct dn_pl_video *v, const struct d
     const struct dn_video_info *vi = &v->info;
     char etag[DN_ETAG_MAX] = "";
     bool s3 = v->bucket[0] != 0;
-    if (s3 && v->have_info)
-        s_bare_etag(vi->etag, etag, sizeof(etag));
+    long long size = -1;
+    /* The probe knows the object when the video opened; the source's stat
+     * knows it when only opening failed (not a video, truncated...), and an
+     * error result must still name the version it judged. */
+    if (v->have_info) {
+        if (s3)
+            s_bare_etag(vi->etag, etag, sizeof(etag));
+        size = (long long)vi->size_bytes;
+    } else if (v->have_source) {
+        if (s3)
+            s_bare_etag(v->source_info.etag, etag, sizeof(etag));
+        size = (long long)v->source_info.size;
+    }
     struct dn_result_source src = {v->uri, s3 ? v->bucket : NULL, s3 ? v->key : NULL,
-                                   etag[0] ? etag : NULL,
-                                   v->have_info ? (long long)vi->size_bytes : -1};
+                                   etag[0] ? etag : NULL, size};
     struct dn_result_video video = {
         vi->duration_s > 0 ? vi->duration_s : -1.0, vi->avg_fps, vi->display_width,
         vi->display_height, vi->codec[0] ? vi->codec : NULL, vi->rotation_deg,

@@ -52,6 +52,9 @@ struct dn_pl_video {
     /* filled by the decode thread (D), read by the pose thread after it saw them published */
     bool have_info;
     struct dn_video_info info;
+    bool have_source;         /* the source answered stat: source_info is valid, even
+                                 when the video failed to open (error results name it) */
+    struct dn_source_info source_info;
     bool on_gpu;              /* frames come from NVDEC */
     struct dn_stream *stream; /* the media's stream for borrowed device frames */
     double height_cm;         /* resolved subject height (0 unknown) */

@@ -12,9 +12,10 @@ way they fail in production, and a result carries the real `video` section.
 import json
 import os
 import signal
+import sys
 import time
 
-from worker_env import (Cases, FakeImds, FaultProxy, Worker, analyses, body, check, new_stack,
+from worker_env import (Cases, FakeImds, FaultProxy, Worker, analyses, body, check, new_stack, tmp_dir,
                         wait_for)
 
 CASES = Cases()
@@ -70,6 +71,51 @@ def end_to_end(st=None):
     status = w.events("status")
     check(status and all(k in status[0] for k in ("uptime_s", "processed", "errors", "queue_depth")),
           f"status line: {status}")
+
+
+@case
+def real_pipeline():
+    """The dancer binary itself (the real media -> pose -> gait pipeline, not
+    the test analyzer): walker uploads -> notifications -> worker
+    --exit-when-idle -> results with real gait numbers close to the walker's
+    truth, an error result for a corrupt upload, queue and in-flight zero."""
+    import subprocess
+    dancer = os.environ.get("DANCER_BIN")
+    walker = os.path.join(os.environ.get("DN_SOURCE_DIR", "."), "tests", "walker", "walker.py")
+    models = os.environ.get("DANCER_MODEL_DIR") or os.path.expanduser("~/.cache/dancer/models")
+    if not dancer or not os.path.exists(os.path.join(models, "pose_landmark_full.dnm")):
+        print("real_pipeline: needs DANCER_BIN and the fetched models (models/fetch.sh)")
+        sys.exit(77)
+    st = new_stack()
+    st.drain_test_event()
+    d = tmp_dir("walker")
+    uploads = {}
+    for i, (direction, cadence) in enumerate((("ltr", 105), ("rtl", 118))):
+        clip, truth = os.path.join(d, f"w{i}.mp4"), os.path.join(d, f"w{i}.json")
+        if not os.path.exists(truth):
+            subprocess.run([sys.executable, walker, "-o", clip, "--truth", truth, "--duration", "5",
+                            "--direction", direction, "--cadence", str(cadence), "--seed", str(i),
+                            "--quiet"], check=True)
+        key = f"uploads/u1/s{i}/2024020{i}_gait.mp4"
+        with open(clip, "rb") as f:
+            uploads[key] = (st.upload(key, f.read()), json.load(open(truth)))
+    bad = st.upload("uploads/u1/bad/20240209_gait.mp4", body("garbage"))
+    st.wait_messages(3)
+    w = Worker(dancer, st, env={"DANCER_LOG_LEVEL": "info"})
+    check(w.wait(timeout=600) == 0, f"worker exit status {w.proc.returncode}; log {w.log_path}")
+    for key, (etag, truth) in uploads.items():
+        r = st.result(key)
+        check(r is not None and r["error"] is None, f"{key}: {r and r['error']}")
+        check(r["source"]["etag"] == etag, f"{key}: etag {r['source']['etag']} != {etag}")
+        g = r["gait"]
+        want = truth["gait"]["cadence_steps_per_min"]
+        check(g["gait_cycle_detected"], f"{key}: no gait cycle: {g.get('reason')}")
+        check(abs(g["cadence_steps_per_min"] - want) < 2, f"{key}: cadence {g['cadence_steps_per_min']} vs {want}")
+        check(r["processing"]["model_sha256"] and r["video"]["frames"] > 100, f"{key}: {r['processing']}")
+    r = st.result("uploads/u1/bad/20240209_gait.mp4")
+    check(r and r["error"]["class"] == "bad_input" and r["source"]["etag"] == bad, f"corrupt: {r}")
+    assert_empty(st)
+    assert_empty(st, st.dlq)
 
 
 @case
