@@ -77,14 +77,17 @@ static void s_done(struct dn_pipeline *p, struct dn_pl_video *v, cJSON *doc,
     v->track = NULL;
 }
 
-static void s_total(struct dn_pl_video *v)
+static void s_total(struct dn_pipeline *p, struct dn_pl_video *v)
 {
     v->t.total = v->t_start_ns ? (double)(dn_pl_now_ns() - v->t_start_ns) / 1e6 : 0.0;
+    /* Its share of the batched pose time so far (see struct dn_pipeline). */
+    if (p->pose_frames > 0)
+        v->t.pose = p->pose_ms * (double)v->pose_frames / (double)p->pose_frames;
 }
 
 void dn_pl_finish_failed(struct dn_pipeline *p, struct dn_pl_video *v, const struct dn_err *error)
 {
-    s_total(v);
+    s_total(p, v);
     s_done(p, v, s_doc(p, v, NULL, error), NULL, error);
 }
 
@@ -134,7 +137,7 @@ void dn_pl_finish_tracked(struct dn_pipeline *p)
         for (size_t k = 0; k < n; k++)
             if (vs[k] == v)
                 g = res[k];
-        s_total(v);
+        s_total(p, v);
         s_done(p, v, s_doc(p, v, g, NULL), g, NULL);
         dn_gait_result_destroy(g);
     }

@@ -178,6 +178,8 @@ static int s_run_init(struct dn_pipeline *p, const struct dn_pipeline_input *inp
     if (!p->videos)
         return dn_err_set(err, DN_ERR_RESOURCE, "out of memory");
     p->n = n;
+    p->pose_ms = 0;
+    p->pose_frames = 0;
     for (size_t i = 0; i < n; i++)
         s_video_init(p, &p->videos[i], i, &inputs[i]);
     /* Waits poll the cancel flags on a monotonic clock. */
@@ -268,9 +270,12 @@ static void s_push(struct dn_pipeline *p, struct dn_pl_video *v, struct dn_pl_sl
                                   s->frame.on_device ? v->stream : NULL, &v->pose_err);
         dn_trace_pop();
     }
-    v->t.pose += (double)(dn_pl_now_ns() - t0) / 1e6;
-    if (!rc)
+    p->pose_ms += (double)(dn_pl_now_ns() - t0) / 1e6;
+    if (!rc) {
+        v->pose_frames++;
+        p->pose_frames++;
         return;
+    }
     dn_err_prefix(&v->pose_err, "%s: ", v->uri);
     v->pose_failed = true;
     s_stop(v);
@@ -316,7 +321,7 @@ static int s_take(struct dn_pipeline *p, struct dn_pl_video *v, bool keep, struc
     int rc = dn_pose_session_end_video(p->pose, v->pose_id, err);
     int rc2 = dn_pose_session_take_track(p->pose, v->pose_id, &track, rc ? NULL : err);
     dn_trace_pop();
-    v->t.pose += (double)(dn_pl_now_ns() - t0) / 1e6;
+    p->pose_ms += (double)(dn_pl_now_ns() - t0) / 1e6;
     rc = rc ? rc : rc2;
     if (keep && !rc)
         v->track = track;

@@ -71,6 +71,7 @@ struct dn_pl_video {
 
     /* pose thread only (P) */
     int pose_id;
+    int64_t pose_frames;      /* frames pushed into the session */
     bool pose_added, pose_failed;
     bool dropped;             /* a frame was dropped after a stop */
     struct dn_err pose_err;
@@ -96,6 +97,11 @@ struct dn_pipeline {
     void *user;
     struct dn_pl_video *videos;
     size_t n;
+    /* (P) Pose time of the run and frames pushed: the session batches frames
+     * of every video into one network step, so a step's time belongs to all
+     * of them; each video's "pose" timing is its share by frames. */
+    double pose_ms;
+    int64_t pose_frames;
 };
 
 /* CLOCK_MONOTONIC, ns. */
