@@ -33,6 +33,23 @@ DN_GM float dn_gm_knee_flexion(float hx, float hy, float kx, float ky, float ax,
     return (float)(180.0 - inner * DN_GM_RAD2DEG);
 }
 
+/* Knee flexion, deg, of a rigid two-link leg with segment lengths l1 (thigh)
+ * and l2 (shank) whose ends are at the hip (hx, hy) and the ankle (ax, ay):
+ * law of cosines, r^2 = l1^2 + l2^2 + 2 l1 l2 cos(flexion). The knee
+ * landmark is not used: pose models place a bent knee toward the inside of
+ * the angle (src/gait/README.md, "Knee"), while the hip-ankle distance is
+ * unbiased. 0 when r >= l1 + l2 (the leg cannot be straighter than
+ * straight); NaN without lengths. Direction-free, as dn_gm_knee_flexion. */
+DN_GM float dn_gm_knee_chain(float hx, float hy, float ax, float ay, float l1, float l2)
+{
+    if (!(l1 > 0.0f && l2 > 0.0f))
+        return NAN;
+    double rx = (double)ax - hx, ry = (double)ay - hy;
+    double c = (rx * rx + ry * ry - (double)l1 * l1 - (double)l2 * l2) / (2.0 * l1 * l2);
+    c = c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
+    return (float)(acos(c) * DN_GM_RAD2DEG);
+}
+
 /* Hip flexion, deg: signed angle from the trunk axis (shoulder midpoint to
  * hip midpoint, pointing down) to the thigh (hip to knee); positive when the
  * knee is ahead of the hip in the walking direction dir (+1 = +x). In image
@@ -319,9 +336,10 @@ DN_GM float dn_gm_axis(const float *x, int v, int t, int T, int C, int k, float 
     return d == 1.0f || d == -1.0f ? DN_GM_PX(x, v, t, T, C, k) : DN_GM_PZ(x, v, t, T, C, k);
 }
 
-/* All signals of one frame (see enum dn_gk_signal); sig is (V, S, T). */
-DN_GM void dn_gm_kinematics_frame(float *sig, const float *x, const float *dir, int v, int t,
-                                  int T, int C)
+/* All signals of one frame (see enum dn_gk_signal); sig is (V, S, T), limb
+ * (V, T, DN_GK_LIMBS). */
+DN_GM void dn_gm_kinematics_frame(float *sig, const float *x, const float *dir, const float *limb, int v,
+                                  int t, int T, int C)
 {
 #define S_OUT(s) sig[((long)(v) * DN_GK_SIGNALS + (s)) * T + t]
     float d = dir[(long)v * T + t], sign = d > 0 ? 1.0f : -1.0f;
@@ -340,8 +358,10 @@ DN_GM void dn_gm_kinematics_frame(float *sig, const float *x, const float *dir, 
         int heel = DN_GK_HEEL_L + side, toe = DN_GK_TOE_L + side;
         float hx = DN_GM_PX(x, v, t, T, C, hip), hy = DN_GM_PY(x, v, t, T, C, hip);
         float kx = DN_GM_PX(x, v, t, T, C, knee), ky = DN_GM_PY(x, v, t, T, C, knee);
-        S_OUT(DN_GK_KNEE_FLEX_L + side) = dn_gm_knee_flexion(hx, hy, kx, ky, DN_GM_PX(x, v, t, T, C, ankle),
-                                                             DN_GM_PY(x, v, t, T, C, ankle));
+        float ax = DN_GM_PX(x, v, t, T, C, ankle), ay = DN_GM_PY(x, v, t, T, C, ankle);
+        const float *len = limb + ((long)v * T + t) * DN_GK_LIMBS + 2 * side;
+        S_OUT(DN_GK_KNEE_FLEX_L + side) = dn_gm_knee_flexion(hx, hy, kx, ky, ax, ay);
+        S_OUT(DN_GK_KNEE_CHAIN_L + side) = dn_gm_knee_chain(hx, hy, ax, ay, len[0], len[1]);
         S_OUT(DN_GK_HIP_FLEX_L + side) = side_view ? dn_gm_hip_flexion(trunk_x, trunk_y, hx, hy, kx, ky, d) : NAN;
         S_OUT(DN_GK_HEEL_REL_L + side) = walking && torso > 0 ? unit * (dn_gm_axis(x, v, t, T, C, heel, d) - pelvis) : NAN;
         S_OUT(DN_GK_TOE_REL_L + side) = walking && torso > 0 ? unit * (dn_gm_axis(x, v, t, T, C, toe, d) - pelvis) : NAN;

@@ -16,6 +16,10 @@
  *   walking direction dir is (V, T) float: side view +1 toward +x, -1 toward
  *                        -x; front/back view -2 toward the camera (-z), +2
  *                        away from it (+z); 0 not in a walking bout
+ *   limb lengths     limb is (V, T, DN_GK_LIMBS) float, px: thigh and shank of
+ *                        the left leg, then of the right leg, as the host
+ *                        estimated them for the bout the frame belongs to;
+ *                        NaN where unknown (outside side-view bouts)
  *   signals          sig is (V, S, T) float, S = DN_GK_SIGNALS (enum dn_gk_signal)
  * Missing samples are NaN throughout.
  */
@@ -55,8 +59,13 @@ enum dn_gk_signal {
      * right). A pose model's brief left/right swap exchanges the two
      * per-side signals but leaves these unchanged. */
     DN_GK_HEEL_LEAD, DN_GK_TOE_TRAIL, DN_GK_HEEL_LEAD_SIDE, DN_GK_TOE_TRAIL_SIDE,
+    /* deg, knee flexion of a rigid two-link leg (thigh and shank of `limb`)
+     * from the hip-ankle distance by the law of cosines; the knee landmark
+     * is not used. NaN where the lengths are unknown. */
+    DN_GK_KNEE_CHAIN_L, DN_GK_KNEE_CHAIN_R,
     DN_GK_SIGNALS
 };
+#define DN_GK_LIMBS 4 /* thigh L, shank L, thigh R, shank R */
 
 /* Per-video filter settings (fps differs between videos, so these do). */
 struct dn_gait_filter_params {
@@ -89,11 +98,13 @@ void dn_gait_filter_ref(float *x, const float *vis, const struct dn_gait_filter_
 int dn_gait_filter_gpu(float *x, const float *vis, const struct dn_gait_filter_params *p,
                        int V, int T, int C, struct dn_stream *stream, struct dn_err *err);
 
-/* kinematics: sig (V, S, T) from the filtered x (V, T, C) and dir (V, T).
- * Speeds are central differences (one-sided at the ends). */
-void dn_gait_kinematics_ref(float *sig, const float *x, const float *dir, int V, int T, int C);
-int dn_gait_kinematics_gpu(float *sig, const float *x, const float *dir, int V, int T, int C,
-                           struct dn_stream *stream, struct dn_err *err);
+/* kinematics: sig (V, S, T) from the filtered x (V, T, C), dir (V, T) and
+ * limb (V, T, DN_GK_LIMBS). Speeds are central differences (one-sided at
+ * the ends). */
+void dn_gait_kinematics_ref(float *sig, const float *x, const float *dir, const float *limb, int V, int T,
+                            int C);
+int dn_gait_kinematics_gpu(float *sig, const float *x, const float *dir, const float *limb, int V, int T,
+                           int C, struct dn_stream *stream, struct dn_err *err);
 
 /* extrema: per sample of sig (V, S, T), len (V): kind = +1 local maximum,
  * -1 local minimum, 0 neither (or a neighbour missing, or t >= len);

@@ -19,7 +19,8 @@ static const int s_point_landmark[DN_GK_POINTS] = {
 #define S_NT ((size_t)b->V * b->T)
 #define S_SIZES(X)                                                          \
     X(x, float, S_NT * DN_GK_CHANNELS) X(vis, float, S_NT * DN_GK_POINTS)    \
-    X(dir, float, S_NT) X(sig, float, S_NT * DN_GK_SIGNALS)                  \
+    X(dir, float, S_NT) X(limb, float, S_NT * DN_GK_LIMBS)                   \
+    X(sig, float, S_NT * DN_GK_SIGNALS)                                      \
     X(where, float, S_NT * DN_GK_SIGNALS) X(value, float, S_NT * DN_GK_SIGNALS) \
     X(kind, signed char, S_NT * DN_GK_SIGNALS)                               \
     X(params, struct dn_gait_filter_params, S_NV) X(len, int, S_NV)
@@ -194,13 +195,25 @@ static double s_leg_median(const float *x, int len)
     return dn_gait_median(v, n);
 }
 
+/* A frame whose legs fit their prediction in neither labelling, by more than
+ * this many times the noise budget (the cost over 2 * points * (leg / 10)^2:
+ * an rms miss of 2 tenths of a leg per coordinate at 4), is no base for
+ * predicting the next frames. BlazePose passes through a frame or two with
+ * both feet half-way between their places on the way into or out of a swap
+ * (walker VFR clip, right after a heel strike); predicted from such a
+ * frame, the swapped frame after it fit neither labelling either, stayed
+ * swapped, and the stance foot seemed to leave the floor at once. The
+ * blended frames themselves are left to the spike filter. */
+#define S_SWAP_NO_BASE 4.0
+
 /* One pass of the swap test over the frames in time order (step +1) or
  * reversed (-1): flip[i] is set when frame i's legs fit the prediction from
  * the two frames before it (in pass order, read with their own flips) far
  * better exchanged: a quarter of the cost, with a mismatch above noise (a
  * tenth of a leg per point). A run of flips is capped at max_run frames,
  * after which the raw labels are trusted again; a gap of more than 3
- * frames restarts the prediction. */
+ * frames restarts the prediction, and frames that fit in neither labelling
+ * (S_SWAP_NO_BASE) are skipped as bases. */
 static void s_swap_pass(const float *x, const float *vis, int len, int step, int max_run, float min_vis,
                         unsigned char *flip, float *ratio)
 {
@@ -214,12 +227,14 @@ static void s_swap_pass(const float *x, const float *vis, int len, int step, int
         if (a >= 0 && b >= 0 && abs(i - a) <= 3 && abs(a - b) <= 3 && run < max_run) {
             double same = s_swap_cost(x, vis, i, false, a, flip[a], b, flip[b], min_vis);
             double other = s_swap_cost(x, vis, i, true, a, flip[a], b, flip[b], min_vis);
-            double noise = 0.1 * s_leg_scale(x, a);
-            bool above_noise = fmax(same, other) > 2 * S_LEG_POINTS * noise * noise;
+            double noise = 0.1 * s_leg_scale(x, a), budget = 2 * S_LEG_POINTS * noise * noise;
+            bool above_noise = fmax(same, other) > budget;
             ratio[i] = above_noise && same > 0 ? (float)(other / same) : 1.0f;
             if (isnan(ratio[i])) /* no point visible in all three frames */
                 ratio[i] = 1.0f;
             flip[i] = ratio[i] < 0.25f;
+            if (fmin(same, other) > S_SWAP_NO_BASE * budget)
+                continue;
         }
         if (flip[i])
             run++;
@@ -323,7 +338,7 @@ int dn_gait_batch_filter(struct dn_gait_batch *b, struct dn_err *err)
 int dn_gait_batch_signals(struct dn_gait_batch *b, struct dn_err *err)
 {
     if (!b->gpu) {
-        dn_gait_kinematics_ref(b->sig, b->x, b->dir, b->V, b->T, DN_GK_CHANNELS);
+        dn_gait_kinematics_ref(b->sig, b->x, b->dir, b->limb, b->V, b->T, DN_GK_CHANNELS);
         dn_gait_extrema_ref(b->kind, b->where, b->value, b->sig, b->len, b->V, DN_GK_SIGNALS, b->T);
         return 0;
     }
@@ -333,7 +348,8 @@ int dn_gait_batch_signals(struct dn_gait_batch *b, struct dn_err *err)
     size_t ns = S_NT * DN_GK_SIGNALS;
     /* The filtered x is still on the device from dn_gait_batch_filter. */
     if (dn_dev_upload(b->dev.dir, b->dir, S_NT * sizeof(float), b->stream, err) ||
-        dn_gait_kinematics_gpu(b->dev.sig, b->dev.x, b->dev.dir, b->V, b->T, DN_GK_CHANNELS,
+        dn_dev_upload(b->dev.limb, b->limb, S_NT * DN_GK_LIMBS * sizeof(float), b->stream, err) ||
+        dn_gait_kinematics_gpu(b->dev.sig, b->dev.x, b->dev.dir, b->dev.limb, b->V, b->T, DN_GK_CHANNELS,
                                b->stream, err) ||
         dn_gait_extrema_gpu(b->dev.kind, b->dev.where, b->dev.value, b->dev.sig, b->dev.len, b->V,
                             DN_GK_SIGNALS, b->T, b->stream, err) ||

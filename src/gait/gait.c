@@ -96,11 +96,14 @@ static int s_video_init(struct dn_gait_video *w, struct dn_gait_batch *b, int v,
     w->x = b->x + (size_t)v * b->T * DN_GK_CHANNELS;
     w->vis = b->vis + (size_t)v * b->T * DN_GK_POINTS;
     w->dir = b->dir + (size_t)v * b->T;
+    w->limb = b->limb + (size_t)v * b->T * DN_GK_LIMBS;
     w->sig = b->sig + (size_t)v * b->T * DN_GK_SIGNALS;
     w->kind = b->kind + (size_t)v * b->T * DN_GK_SIGNALS;
     w->where = b->where + (size_t)v * b->T * DN_GK_SIGNALS;
     w->value = b->value + (size_t)v * b->T * DN_GK_SIGNALS;
     memset(w->dir, 0, (size_t)b->T * sizeof(float));
+    for (size_t i = 0; i < (size_t)b->T * DN_GK_LIMBS; i++)
+        w->limb[i] = NAN;
     w->res = calloc(1, sizeof(*w->res));
     w->label = calloc((size_t)w->len + 1, 1);
     w->leg_frame_px = calloc((size_t)w->len + 1, sizeof(float));
@@ -154,8 +157,8 @@ int dn_gait_analyze(const struct dn_gait_input *in, size_t n, const struct dn_ga
     if ((rc = dn_gait_batch_filter(b, err)))
         goto cleanup;
     for (size_t v = 0; v < n && !rc; v++)
-        if (!(rc = s_video_init(&w[v], b, (int)v, &in[v], o, err)))
-            rc = dn_gait_find_bouts(&w[v], err);
+        if (!(rc = s_video_init(&w[v], b, (int)v, &in[v], o, err)) && !(rc = dn_gait_find_bouts(&w[v], err)))
+            dn_gait_limb_lengths(&w[v]);
     if (rc || (rc = dn_gait_batch_signals(b, err)))
         goto cleanup;
     for (size_t v = 0; v < n && !rc; v++)

@@ -25,14 +25,14 @@ enum dn_gait_label {
 struct dn_gait_batch {
     int V, T;
     bool gpu;
-    float *x, *vis, *dir, *sig, *where, *value; /* host, (V,T,C) (V,T,K) (V,T) (V,S,T)... */
+    float *x, *vis, *dir, *limb, *sig, *where, *value; /* host, (V,T,C) (V,T,K) (V,T) (V,T,4) (V,S,T)... */
     signed char *kind;
     struct dn_gait_filter_params *params; /* (V) */
     int *len;                             /* (V) */
     unsigned char *swap;                  /* (2 T) scratch of the leg-swap test */
     float *swap_ratio;                    /* (2 T) likewise */
     struct {
-        float *x, *vis, *dir, *sig, *where, *value;
+        float *x, *vis, *dir, *limb, *sig, *where, *value;
         signed char *kind;
         struct dn_gait_filter_params *params;
         int *len;
@@ -47,7 +47,7 @@ struct dn_gait_video {
     const struct dn_gait_options *opts;
     double fps, t0; /* grid sample i is at time t0 + i / fps */
     int len, T;     /* samples of this video; row stride of the batch */
-    float *x, *vis, *dir, *sig, *where, *value;
+    float *x, *vis, *dir, *limb, *sig, *where, *value;
     signed char *kind;
     /* per-frame measures (bouts.c) */
     unsigned char *label;
@@ -96,6 +96,10 @@ double dn_gait_cutoff(const struct dn_gait_options *opts, double fps);
 /* bouts.c: labels every frame, sets dir, fills res->bouts. */
 int dn_gait_find_bouts(struct dn_gait_video *v, struct dn_err *err);
 
+/* limbs.c: thigh and shank lengths per side-view bout and leg into limb
+ * (NaN elsewhere), for the kinematics kernel's rigid-chain knee angle. */
+void dn_gait_limb_lengths(struct dn_gait_video *v);
+
 /* events.c: fills res->events from the signals and candidates. */
 int dn_gait_find_events(struct dn_gait_video *v, struct dn_err *err);
 int dn_gait_add_event(struct dn_gait_video *v, const struct dn_gait_event *e, struct dn_err *err);
@@ -106,6 +110,8 @@ int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err);
 /* stats.c: small numeric helpers. */
 void dn_gait_stat_of(struct dn_gait_stat *st, const double *x, int n);
 double dn_gait_median(double *x, int n); /* sorts x; NaN for n == 0 */
+/* Quantile q in [0, 1] with linear interpolation (numpy's default); sorts x. */
+double dn_gait_quantile(double *x, int n, double q);
 /* Linear interpolation of s[i * stride] at fractional index where; NaN outside [0, len - 1]. */
 double dn_gait_interp(const float *s, long stride, int len, double where);
 

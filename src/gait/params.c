@@ -187,10 +187,18 @@ static void s_curve_finish(struct dn_gait_curve *c)
  * angle (most extended) is S's. A pose model's brief left/right swap at the
  * legs' crossing would otherwise cut S's swing peak (by 5-8 deg on the
  * walker). The knee's minimum (extension) uses S's own label: a swap can
- * only raise it there. */
+ * only raise it there.
+ * Each knee extreme comes from the estimate that is well conditioned there
+ * (README, "Knee"): the swing peak from the rigid chain (hip-ankle distance;
+ * the knee landmark reads a bent knee ~12 % low), the minimum from the
+ * landmark angle (near full extension the hip-ankle distance hardly changes
+ * with the angle, so the chain's angle is noise there, while the landmark's
+ * inward bias vanishes). Without limb lengths both come from the landmarks. */
 static void s_stride_angles(struct dn_gait_video *v, const struct s_stride *s, struct s_values *vals)
 {
-    double kmax = s_extreme(v, DN_GK_KNEE_FLEX_L, true, 1, s->to_s, s->hs_next);
+    double kmax = s_extreme(v, DN_GK_KNEE_CHAIN_L, true, 1, s->to_s, s->hs_next);
+    if (!isfinite(kmax))
+        kmax = s_extreme(v, DN_GK_KNEE_FLEX_L, true, 1, s->to_s, s->hs_next);
     double kmin = s_extreme(v, DN_GK_KNEE_FLEX_L + s->side, false, -1, s->hs, s->hs_next);
     double hmax = s_extreme(v, DN_GK_HIP_FLEX_L, true, 1, s->to_s, s->hs_next);
     double hmin = s_extreme(v, DN_GK_HIP_FLEX_L, true, -1, s->hs, s->to_s);

@@ -35,6 +35,16 @@ double dn_gait_median(double *x, int n)
     return n & 1 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
+double dn_gait_quantile(double *x, int n, double q)
+{
+    if (n <= 0)
+        return NAN;
+    qsort(x, (size_t)n, sizeof(*x), s_cmp);
+    double at = q * (n - 1);
+    int i = (int)floor(at);
+    return i + 1 < n ? x[i] + (at - i) * (x[i + 1] - x[i]) : x[n - 1];
+}
+
 double dn_gait_interp(const float *s, long stride, int len, double where)
 {
     if (!(where >= 0) || where > len - 1)

@@ -83,6 +83,15 @@ static void s_side_leg(const struct synth_params *p, double t, int side, struct 
     *knee = s_knee(*hip, *ankle, 0.9 * L, (struct s_pt){d, 0}); /* + 0.1 L ankle to heel = L */
 }
 
+/* The knee moved `inward` of its distance from the hip-ankle line toward it. */
+static struct s_pt s_knee_inward(struct s_pt h, struct s_pt k, struct s_pt a, double inward)
+{
+    double dx = a.x - h.x, dy = a.y - h.y, d2 = dx * dx + dy * dy;
+    double u = d2 > 0 ? ((k.x - h.x) * dx + (k.y - h.y) * dy) / d2 : 0;
+    struct s_pt foot = {h.x + u * dx, h.y + u * dy};
+    return (struct s_pt){k.x + inward * (foot.x - k.x), k.y + inward * (foot.y - k.y)};
+}
+
 static void s_set(struct dn_track_frame *f, int lm, struct s_pt q)
 {
     f->image[lm] = (struct dn_landmark){(float)q.x, (float)q.y, 0, 1, 1};
@@ -95,7 +104,7 @@ static void s_side_frame(const struct synth_params *p, double t, struct dn_track
     for (int side = 0; side < 2; side++) {
         s_side_leg(p, t, side, &hip, &knee, &ankle, &heel, &toe);
         s_set(f, DN_LM_LEFT_HIP + side, hip);
-        s_set(f, DN_LM_LEFT_KNEE + side, knee);
+        s_set(f, DN_LM_LEFT_KNEE + side, s_knee_inward(hip, knee, ankle, p->knee_inward));
         s_set(f, DN_LM_LEFT_ANKLE + side, ankle);
         s_set(f, DN_LM_LEFT_HEEL + side, heel);
         s_set(f, DN_LM_LEFT_FOOT_INDEX + side, toe);

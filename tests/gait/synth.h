@@ -32,6 +32,9 @@ struct synth_params {
     double dropout_every_s, dropout_s; /* pose missing for dropout_s every ..., 0 = never */
     unsigned seed;
     double t_first_hs;   /* time of the first right heel strike (may be negative) */
+    double knee_inward;  /* side view: the knee landmark is reported this fraction of its distance
+                          * from the hip-ankle line closer to it (a pose model's bias: BlazePose
+                          * ~0.15 at the swing peak); the truth keeps the true knee */
 };
 
 #define SYNTH_MAX_EVENTS 256

@@ -127,6 +127,64 @@ DN_TEST(pixel_noise_is_tolerated)
     s_check_side(&p, 1.0 / 30, 1.0, 3.0, 0.05, 0.1);
 }
 
+/* A pose model that places a bent knee toward the inside of the angle (the
+ * hip-ankle line) reads knee flexion low; BlazePose does so by ~15 % at the
+ * swing peak. The swing peak comes from the rigid chain (hip-ankle distance
+ * and per-bout segment lengths, limbs.c), which the knee landmark does not
+ * enter, so the ROM holds; the landmark angle alone would read ~9 deg low. */
+DN_TEST(knee_landmark_bias_toward_the_inside_is_undone)
+{
+    struct synth_params p;
+    struct synth_truth tr;
+    synth_defaults(&p);
+    p.knee_inward = 0.15;
+    struct dn_gait_result *r = s_run(&p, 0, &tr);
+    DN_CHECK(r != NULL && r->detected);
+    for (int s = 0; s < 2; s++)
+        DN_EXPECT_NEAR(r->params[DN_GP_KNEE_ROM].side[s].mean, tr.knee_rom[s], 0.05 * tr.knee_rom[s]);
+    dn_gait_result_destroy(r);
+}
+
+/* Frame-edge rule: no event is reported while a landmark of its foot lies
+ * within a tenth of a leg of the picture's border (the subject walks in and
+ * out of a frame narrower than the walk); the others stay. */
+DN_TEST(events_at_the_frame_edge_are_dropped)
+{
+    struct dn_err err = {0};
+    struct synth_params p;
+    struct synth_truth tr;
+    struct dn_track *t;
+    struct dn_gait_options o;
+    struct dn_gait_result *r = NULL;
+    synth_defaults(&p);
+    p.width = 1000; /* the walk spans ~1320 px */
+    DN_CHECK(synth_track(&p, &t, &tr) == 0);
+    dn_gait_options_init(&o);
+    struct dn_gait_input in = {t, 0};
+    DN_CHECK_OK(dn_gait_analyze(&in, 1, &o, &r, &err), &err);
+    double m = 0.1 * p.leg_px;
+    int inside = 0;
+    for (size_t i = 0; i < r->n_events; i++) {
+        const struct dn_gait_event *e = &r->events[i];
+        const struct dn_track_frame *f = &t->frames[(size_t)lround(e->time_s * p.fps)];
+        for (int k = 0; k < 3; k++) {
+            int lm = (k == 0 ? DN_LM_LEFT_HEEL : k == 1 ? DN_LM_LEFT_ANKLE : DN_LM_LEFT_FOOT_INDEX) + e->side;
+            DN_EXPECT(f->image[lm].x >= m && f->image[lm].x <= p.width - m);
+        }
+    }
+    for (int s = 0; s < 2; s++) /* true heel strikes with the heel in the frame */
+        for (int k = 0; k < tr.n_hs[s]; k++) {
+            float x = t->frames[(size_t)lround(tr.hs[s][k] * p.fps)].image[DN_LM_LEFT_HEEL + s].x;
+            inside += x >= 0 && x <= p.width;
+        }
+    int unmatched = 0;
+    DN_EXPECT(s_event_error(r, &tr, DN_GAIT_HEEL_STRIKE, 0.1, &unmatched) <= 1.0 / 30);
+    DN_EXPECT_INT(unmatched, 0);
+    DN_EXPECT(inside >= 4);
+    dn_gait_result_destroy(r);
+    dn_track_destroy(t);
+}
+
 DN_TEST(single_stride_is_not_a_gait_cycle)
 {
     struct synth_params p;

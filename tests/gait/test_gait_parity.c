@@ -79,7 +79,7 @@ static void s_inputs(float *x, float *vis, struct dn_gait_filter_params *p)
 }
 
 struct s_dev {
-    float *x, *vis, *dir, *sig, *where, *value;
+    float *x, *vis, *dir, *limb, *sig, *where, *value;
     signed char *kind;
     struct dn_gait_filter_params *p;
     int *len;
@@ -87,7 +87,8 @@ struct s_dev {
 
 static void s_dev_free(struct s_dev *d)
 {
-    void **all[] = {(void **)&d->x, (void **)&d->vis, (void **)&d->dir, (void **)&d->sig, (void **)&d->where,
+    void **all[] = {(void **)&d->x, (void **)&d->vis, (void **)&d->dir, (void **)&d->limb, (void **)&d->sig,
+                    (void **)&d->where,
                     (void **)&d->value, (void **)&d->kind, (void **)&d->p, (void **)&d->len};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         dn_dev_free(all[i]);
@@ -97,7 +98,8 @@ static int s_dev_alloc(struct s_dev *d, struct dn_err *err)
 {
     size_t n = (size_t)V * T;
     return dn_dev_alloc((void **)&d->x, n * C * 4, err) || dn_dev_alloc((void **)&d->vis, n * K * 4, err) ||
-           dn_dev_alloc((void **)&d->dir, n * 4, err) || dn_dev_alloc((void **)&d->sig, n * S * 4, err) ||
+           dn_dev_alloc((void **)&d->dir, n * 4, err) || dn_dev_alloc((void **)&d->limb, n * DN_GK_LIMBS * 4, err) ||
+           dn_dev_alloc((void **)&d->sig, n * S * 4, err) ||
            dn_dev_alloc((void **)&d->where, n * S * 4, err) || dn_dev_alloc((void **)&d->value, n * S * 4, err) ||
            dn_dev_alloc((void **)&d->kind, n * S, err) ||
            dn_dev_alloc((void **)&d->p, V * sizeof(struct dn_gait_filter_params), err) ||
@@ -110,17 +112,24 @@ static void s_kernels_match(void)
     struct s_dev d = {0};
     size_t n = (size_t)V * T;
     float *x = malloc(n * C * 4), *xg = malloc(n * C * 4), *vis = malloc(n * K * 4), *dir = calloc(n, 4);
+    float *limb = malloc(n * DN_GK_LIMBS * 4);
     float *sig = malloc(n * S * 4), *sigg = malloc(n * S * 4), *wh = malloc(n * S * 4), *whg = malloc(n * S * 4);
     float *val = malloc(n * S * 4), *valg = malloc(n * S * 4);
     signed char *kind = malloc(n * S), *kindg = malloc(n * S);
     struct dn_gait_filter_params p[V];
     int len[V];
-    DN_CHECK(x && xg && vis && dir && sig && sigg && wh && whg && val && valg && kind && kindg);
+    DN_CHECK(x && xg && vis && dir && limb && sig && sigg && wh && whg && val && valg && kind && kindg);
     s_inputs(x, vis, p);
     for (int v = 0; v < V; v++) {
         len[v] = p[v].len;
-        for (int i = 0; i < T; i++) /* side view for the first two videos */
+        for (int i = 0; i < T; i++) { /* side view for the first two videos */
             dir[(size_t)v * T + i] = v == 0 ? 1.0f : v == 1 ? -1.0f : 0.0f;
+            /* limb lengths (px) near the synthetic leg's (54 + 54), so the rigid-chain
+             * angle spans its whole range, including the clamp at straight;
+             * none for the front view (NaN path) */
+            for (int k = 0; k < DN_GK_LIMBS; k++)
+                limb[((size_t)v * T + i) * DN_GK_LIMBS + k] = v < 2 ? 53.0f + 0.5f * k : NAN;
+        }
     }
     DN_CHECK_OK(s_dev_alloc(&d, &err), &err);
     DN_CHECK_OK(dn_dev_upload(d.x, x, n * C * 4, NULL, &err), &err);
@@ -136,10 +145,11 @@ static void s_kernels_match(void)
     /* kinematics and extrema from the same (reference) inputs */
     DN_CHECK_OK(dn_dev_upload(d.x, x, n * C * 4, NULL, &err), &err);
     DN_CHECK_OK(dn_dev_upload(d.dir, dir, n * 4, NULL, &err), &err);
-    DN_CHECK_OK(dn_gait_kinematics_gpu(d.sig, d.x, d.dir, V, T, C, NULL, &err), &err);
+    DN_CHECK_OK(dn_dev_upload(d.limb, limb, n * DN_GK_LIMBS * 4, NULL, &err), &err);
+    DN_CHECK_OK(dn_gait_kinematics_gpu(d.sig, d.x, d.dir, d.limb, V, T, C, NULL, &err), &err);
     DN_CHECK_OK(dn_dev_download(sigg, d.sig, n * S * 4, NULL, &err), &err);
     DN_CHECK_OK(dn_stream_sync(NULL, &err), &err);
-    dn_gait_kinematics_ref(sig, x, dir, V, T, C);
+    dn_gait_kinematics_ref(sig, x, dir, limb, V, T, C);
     DN_EXPECT_INT(s_compare("kinematics", sigg, sig, n * S, 1e-3, 1e-6), 0);
 
     DN_CHECK_OK(dn_dev_upload(d.sig, sig, n * S * 4, NULL, &err), &err);
@@ -153,7 +163,7 @@ static void s_kernels_match(void)
     DN_EXPECT_INT(s_compare("extrema.where", whg, wh, n * S, 1e-5, 0), 0);
     DN_EXPECT_INT(s_compare("extrema.value", valg, val, n * S, 1e-5, 1e-6), 0);
     s_dev_free(&d);
-    free(x), free(xg), free(vis), free(dir), free(sig), free(sigg), free(wh), free(whg), free(val), free(valg);
+    free(x), free(xg), free(vis), free(dir), free(limb), free(sig), free(sigg), free(wh), free(whg), free(val), free(valg);
     free(kind), free(kindg);
 }
 #endif
