@@ -65,7 +65,14 @@ struct dn_gait_bout {
     int view;      /* enum dn_gait_view */
     int direction; /* side view: +1 walking left to right in the image, -1 right to left; else 0 */
     bool treadmill; /* side view with a still pelvis: lengths and speed not measurable */
-    int strides;   /* complete strides in this bout, both feet */
+    int strides;   /* complete strides in this bout, both feet, from its events */
+    /* The bout's rhythm from the periodicity of the feet (README "Rhythm"):
+     * stride period, s, and the autocorrelation at it (stride regularity,
+     * Moe-Nilssen & Helbostad 2004); NaN when the bout shows no clear
+     * alternating rhythm. */
+    double stride_period_s, stride_regularity;
+    /* Why the bout's events were rejected and dropped ("" when kept). */
+    char events_rejected[160];
 };
 
 /* Parameters, in the order of the result JSON. */
@@ -111,7 +118,7 @@ struct dn_gait_stat {
 
 struct dn_gait_param {
     struct dn_gait_stat all, side[2]; /* side[DN_GAIT_LEFT], side[DN_GAIT_RIGHT] */
-    char reason[192];                 /* why all.n == 0; "" when measured */
+    char reason[320];                 /* why all.n == 0; "" when measured */
 };
 
 #define DN_GAIT_CURVE_POINTS 101 /* 0..100 % of the gait cycle, heel strike to heel strike */
@@ -119,6 +126,9 @@ struct dn_gait_curve {
     int cycles; /* 0: no curve */
     float mean[DN_GAIT_CURVE_POINTS], sd[DN_GAIT_CURVE_POINTS];
 };
+
+/* Where cadence, step and stride time come from (README "Rhythm"). */
+enum dn_gait_temporal { DN_GAIT_TEMPORAL_NONE, DN_GAIT_TEMPORAL_EVENTS, DN_GAIT_TEMPORAL_PERIODICITY };
 
 struct dn_gait_quality {
     int frames;                  /* frames of the track */
@@ -129,11 +139,13 @@ struct dn_gait_quality {
     double stride_time_cv;       /* NaN when < 2 strides */
     double regularity;           /* exp(-(stride_time_cv / 0.10)^2), 0 when unknown */
     double event_confidence;     /* mean event confidence, 0 when none */
+    double stride_regularity;    /* mean bout stride regularity (autocorrelation), NaN when none */
     double confidence;           /* 0..1, see README ("confidence") */
 };
 
 struct dn_gait_result {
-    bool detected;     /* gait_cycle_detected: >= 2 complete strides */
+    bool detected;     /* gait_cycle_detected: >= 2 complete strides, or a rhythm over >= 2 strides */
+    int temporal;      /* enum dn_gait_temporal: source of cadence, step and stride time */
     char reason[256];  /* why not detected; "" when detected */
     int view;          /* the view with the most strides (enum dn_gait_view) */
     double fps;        /* analysis rate (the track's fps) */

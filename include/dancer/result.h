@@ -24,7 +24,7 @@ struct cJSON;
 
 /* Semantic version of the document; bump the minor version for added
  * fields, the major one for changed or removed fields. */
-#define DN_RESULT_SCHEMA_VERSION "1.0.0"
+#define DN_RESULT_SCHEMA_VERSION "1.1.0"
 
 struct dn_result_source {
     const char *uri;    /* Required: "s3://bucket/key" or a local path */

@@ -100,6 +100,12 @@ int dn_gait_find_bouts(struct dn_gait_video *v, struct dn_err *err);
  * (NaN elsewhere), for the kinematics kernel's rigid-chain knee angle. */
 void dn_gait_limb_lengths(struct dn_gait_video *v);
 
+/* rhythm.c: stride period (s) of frames [lo, hi) from the periodicity of
+ * the feet, and the autocorrelation at it; both NaN without a clear
+ * alternating rhythm spanning two strides. side: a side-view bout (else
+ * front/back), which picks the feet's axes. */
+void dn_gait_rhythm(const struct dn_gait_video *v, int lo, int hi, bool side, double *stride_s, double *regularity);
+
 /* events.c: fills res->events from the signals and candidates. */
 int dn_gait_find_events(struct dn_gait_video *v, struct dn_err *err);
 int dn_gait_add_event(struct dn_gait_video *v, const struct dn_gait_event *e, struct dn_err *err);

@@ -24,12 +24,38 @@
 /* Strides for a confident mean (Lord et al. 2011 recommend >= 6 per foot
  * for temporal means; we count both feet). */
 #define S_STRIDES_FOR_FULL_CONFIDENCE 6.0
+/* Event check (s_check_bout): a bout's events are rejected when their mean
+ * step time differs from half the rhythm's stride period, or their mean
+ * stride time from it, by more than this share. The rhythm errs by <= 1.5 %
+ * on the walker (ACCURACY.md) and a steady bout's cadence varies by a few
+ * percent; an event method that is 5 % off in the mean is off by far more
+ * per event. Also rejected: fewer than S_MIN_ALTERNATION of consecutive
+ * heel strikes alternating feet (walking does). */
+#define S_RHYTHM_TOLERANCE 0.05
+#define S_MIN_ALTERNATION 0.8
+/* Confidence when only the rhythm is measured: half the temporal parameter
+ * set (stance, swing, double support, per-step variability, symmetry) is
+ * missing (README "Quality and confidence"). */
+#define S_RHYTHM_CONFIDENCE 0.5
+/* Why stance, swing and double support are null in a front/back view. */
+static const char s_front_stance[] =
+    "front/back view: stance, swing and double support need heel strike times, which a pose model's "
+    "foot landmarks do not give facing the camera (the heel is hidden behind the foot from the front; "
+    "from behind, the late swing's lowering and receding cancel in the image)";
 
 /* Per-side value lists, one per parameter. */
 struct s_values {
     double *v[DN_GP_COUNT][2];
     int n[DN_GP_COUNT][2];
 };
+
+/* A bout whose cadence comes from its rhythm: front/back views (events
+ * there are too imprecise for step times: ACCURACY.md) and bouts whose
+ * events were rejected. */
+static bool s_rhythm_bout(const struct dn_gait_bout *b)
+{
+    return isfinite(b->stride_period_s) && (b->view != DN_GAIT_VIEW_SIDE || b->events_rejected[0]);
+}
 
 struct s_stride {
     int side, bout;
@@ -105,7 +131,8 @@ static void s_steps(const struct dn_gait_video *v, struct s_values *vals, bool l
         const struct dn_gait_event *e = &r->events[i];
         if (e->type != DN_GAIT_HEEL_STRIKE)
             continue;
-        if (prev && prev->bout == e->bout && prev->side != e->side) {
+        if (prev && prev->bout == e->bout && prev->side != e->side &&
+            r->bouts[e->bout].view == DN_GAIT_VIEW_SIDE) {
             double dt = e->time_s - prev->time_s;
             if (dt >= S_STEP_MIN_S && dt <= S_STEP_MAX_S) {
                 s_push(vals, DN_GP_STEP_TIME, e->side, dt);
@@ -219,12 +246,12 @@ static void s_stride_values(struct dn_gait_video *v, const struct s_stride *s, s
 {
     const struct dn_gait_bout *b = &v->res->bouts[s->bout];
     double T = s->hs_next - s->hs;
+    if (b->view != DN_GAIT_VIEW_SIDE) /* timing from the rhythm; stance: s_front_stance */
+        return;
     s_push(vals, DN_GP_STRIDE_TIME, s->side, T / v->fps);
     s_push(vals, DN_GP_STANCE_PCT, s->side, 100 * (s->to_s - s->hs) / T);
     s_push(vals, DN_GP_SWING_PCT, s->side, 100 * (s->hs_next - s->to_s) / T);
     s_push(vals, DN_GP_DOUBLE_SUPPORT_PCT, s->side, 100 * ((s->to_o - s->hs) + (s->to_s - s->hs_o)) / T);
-    if (b->view != DN_GAIT_VIEW_SIDE)
-        return;
     if (!b->treadmill) {
         double len = fabs(s_heel_x(v, s->side, s->hs_next) - s_heel_x(v, s->side, s->hs)) / v->leg_px;
         s_push(vals, DN_GP_STRIDE_LENGTH, s->side, len);
@@ -280,21 +307,42 @@ static void s_scale(struct dn_gait_video *v)
     }
 }
 
+/* The first bout's event rejection, or NULL. */
+static const char *s_rejection(const struct dn_gait_result *r)
+{
+    for (size_t b = 0; b < r->n_bouts; b++)
+        if (r->bouts[b].events_rejected[0])
+            return r->bouts[b].events_rejected;
+    return NULL;
+}
+
+static bool s_any_front(const struct dn_gait_result *r)
+{
+    for (size_t b = 0; b < r->n_bouts; b++)
+        if (r->bouts[b].view != DN_GAIT_VIEW_SIDE)
+            return true;
+    return false;
+}
+
 /* Why parameter p is not measured (called when its count is zero). */
 static const char *s_reason(const struct dn_gait_video *v, int p, int side_strides, int overground)
 {
+    const struct dn_gait_result *r = v->res;
     bool length = p >= DN_GP_STEP_LENGTH && p <= DN_GP_SPEED_M_S;
-    if (!v->res->detected)
+    bool timing = p >= DN_GP_STANCE_PCT && p <= DN_GP_DOUBLE_SUPPORT_PCT;
+    if (!r->detected)
         return "gait cycle not detected";
     if (length && side_strides == 0)
         return "lengths and speed need a side view (walking across the image); only front/back views were found";
     if (length && overground == 0)
         return "walking in place (treadmill): the ground moves, so lengths and speed cannot be measured from video";
     if (length && p >= DN_GP_STEP_LENGTH_M)
-        return v->res->scale_reason;
+        return r->scale_reason;
     if (p >= DN_GP_KNEE_ROM && side_strides == 0)
         return "joint angles need a side view (walking across the image)";
-    return "not enough consistent gait events";
+    if (timing && side_strides == 0 && s_any_front(r))
+        return s_front_stance;
+    return s_rejection(r) ? s_rejection(r) : "not enough consistent gait events";
 }
 
 static void s_fill_params(struct dn_gait_video *v, struct s_values *vals, double *both, int side_strides,
@@ -386,9 +434,21 @@ static void s_quality(struct dn_gait_video *v, const double *stride_times, int n
     for (size_t i = 0; i < r->n_events; i++)
         conf += r->events[i].confidence;
     q->event_confidence = r->n_events ? conf / r->n_events : 0;
+    double w = 0, reg = 0;
+    for (size_t b = 0; b < r->n_bouts; b++)
+        if (isfinite(r->bouts[b].stride_regularity)) {
+            double d = r->bouts[b].end_s - r->bouts[b].start_s;
+            w += d;
+            reg += d * r->bouts[b].stride_regularity;
+        }
+    q->stride_regularity = w > 0 ? reg / w : NAN;
     q->confidence = r->detected ? fmin(1.0, ns / S_STRIDES_FOR_FULL_CONFIDENCE) *
                                       cbrt(q->frames_with_pose_pct / 100 * q->regularity * q->event_confidence)
                                 : 0;
+    if (r->detected && r->temporal == DN_GAIT_TEMPORAL_PERIODICITY)
+        q->confidence = S_RHYTHM_CONFIDENCE *
+                        fmin(1.0, r->params[DN_GP_STRIDE_TIME].all.n / S_STRIDES_FOR_FULL_CONFIDENCE) *
+                        sqrt(q->frames_with_pose_pct / 100 * fmax(0.0, q->stride_regularity));
 }
 
 /* The view of the bouts with the most strides (ties: the longest bouts). */
@@ -396,8 +456,11 @@ static int s_main_view(const struct dn_gait_result *r)
 {
     double score[4] = {0};
     int best = DN_GAIT_VIEW_NONE;
-    for (size_t b = 0; b < r->n_bouts; b++)
-        score[r->bouts[b].view] += r->bouts[b].strides * 1000.0 + (r->bouts[b].end_s - r->bouts[b].start_s);
+    for (size_t b = 0; b < r->n_bouts; b++) {
+        const struct dn_gait_bout *bt = &r->bouts[b];
+        double d = bt->end_s - bt->start_s, rhythm = s_rhythm_bout(bt) ? floor(d / bt->stride_period_s) : 0;
+        score[bt->view] += (bt->strides + rhythm) * 1000.0 + d;
+    }
     for (int k = 1; k < 4; k++)
         if (score[k] > score[best])
             best = k;
@@ -406,9 +469,11 @@ static int s_main_view(const struct dn_gait_result *r)
 
 static void s_detect(struct dn_gait_result *r, int ns)
 {
-    r->detected = ns >= 2;
+    r->detected = ns >= 2 || r->temporal == DN_GAIT_TEMPORAL_PERIODICITY;
     if (r->detected)
         r->reason[0] = 0;
+    else if (!r->reason[0] && s_rejection(r))
+        snprintf(r->reason, sizeof(r->reason), "%s", s_rejection(r));
     else if (!r->reason[0] && r->n_events == 0)
         snprintf(r->reason, sizeof(r->reason), "no gait events found in %zu walking bout(s)", r->n_bouts);
     else if (!r->reason[0])
@@ -438,6 +503,91 @@ static double s_leg_length(const struct dn_gait_video *v, const struct s_stride 
     return n ? v->leg_px_side + dn_gait_median(scratch, n) : NAN;
 }
 
+/* Event check of bout b (README "Rhythm"): view-independent consistency of
+ * its heel strikes with each other and with the bout's rhythm. Walking
+ * alternates feet; the mean step time must be half the rhythm's stride
+ * period and the mean stride time the period itself. A failed bout gets a
+ * reason in events_rejected (its events are then dropped: a wrong time
+ * must not be published as a measurement). */
+static void s_check_bout(struct dn_gait_video *v, int b)
+{
+    struct dn_gait_bout *bt = &v->res->bouts[b];
+    const struct dn_gait_event *e = v->res->events, *prev = NULL, *last[2] = {NULL, NULL};
+    double step = 0, stride = 0, T = bt->stride_period_s;
+    int nstep = 0, nstride = 0, pairs = 0, alternating = 0;
+    for (size_t i = 0; i < v->res->n_events; i++) {
+        if (e[i].bout != b || e[i].type != DN_GAIT_HEEL_STRIKE)
+            continue;
+        double dt = prev ? e[i].time_s - prev->time_s : INFINITY;
+        if (dt <= S_STEP_MAX_S) {
+            pairs++;
+            alternating += prev->side != e[i].side;
+            if (prev->side != e[i].side && dt >= S_STEP_MIN_S)
+                step += dt, nstep++;
+        }
+        if (last[e[i].side] && (dt = e[i].time_s - last[e[i].side]->time_s) >= S_STRIDE_MIN_S && dt <= S_STRIDE_MAX_S)
+            stride += dt, nstride++;
+        prev = last[e[i].side] = &e[i];
+    }
+    step = nstep ? step / nstep : NAN;
+    stride = nstride ? stride / nstride : NAN;
+    if (pairs >= 2 && alternating < S_MIN_ALTERNATION * pairs)
+        snprintf(bt->events_rejected, sizeof(bt->events_rejected),
+                 "gait events rejected: only %d of %d consecutive heel strikes alternate feet", alternating, pairs);
+    else if (isfinite(T) && (fabs(step / (T / 2) - 1) > S_RHYTHM_TOLERANCE || fabs(stride / T - 1) > S_RHYTHM_TOLERANCE))
+        snprintf(bt->events_rejected, sizeof(bt->events_rejected),
+                 "gait events rejected: their mean step %.3f s / stride %.3f s disagree with the %.3f s stride "
+                 "of the feet's periodicity by more than %.0f %%", step, stride, T, 100 * S_RHYTHM_TOLERANCE);
+}
+
+/* Rhythm and event check of every bout; events of rejected bouts dropped. */
+static void s_check_bouts(struct dn_gait_video *v)
+{
+    struct dn_gait_result *r = v->res;
+    for (size_t b = 0; b < r->n_bouts; b++) {
+        struct dn_gait_bout *bt = &r->bouts[b];
+        int lo = (int)lround((bt->start_s - v->t0) * v->fps), hi = (int)lround((bt->end_s - v->t0) * v->fps) + 1;
+        bt->events_rejected[0] = 0;
+        dn_gait_rhythm(v, lo, hi < v->len ? hi : v->len, bt->view == DN_GAIT_VIEW_SIDE, &bt->stride_period_s, &bt->stride_regularity);
+        s_check_bout(v, (int)b);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_events; i++)
+        if (!r->bouts[r->events[i].bout].events_rejected[0])
+            r->events[k++] = r->events[i];
+    r->n_events = k;
+}
+
+/* Cadence, step and stride time from the rhythm bouts, when no step was
+ * timed by events: duration-weighted mean period; n = whole steps and
+ * strides the bouts span; no CV (one period per bout) and no sides. */
+static void s_rhythm_params(struct dn_gait_result *r)
+{
+    double w = 0, sum = 0, steps = 0;
+    for (size_t b = 0; b < r->n_bouts; b++) {
+        const struct dn_gait_bout *bt = &r->bouts[b];
+        double d = bt->end_s - bt->start_s;
+        if (!s_rhythm_bout(bt))
+            continue;
+        w += d;
+        sum += d * bt->stride_period_s;
+        steps += floor(2 * d / bt->stride_period_s);
+    }
+    if (r->params[DN_GP_STEP_TIME].all.n > 0 || w == 0)
+        return;
+    double T = sum / w;
+    struct { int p; double mean; int n; } set[3] = {
+        {DN_GP_STEP_TIME, T / 2, (int)steps}, {DN_GP_STRIDE_TIME, T, (int)(steps / 2)}, {DN_GP_CADENCE, 120 / T, (int)steps}};
+    for (int i = 0; i < 3; i++) {
+        struct dn_gait_param *par = &r->params[set[i].p];
+        par->all = (struct dn_gait_stat){set[i].mean, NAN, set[i].n};
+        par->reason[0] = 0;
+        for (int s = 0; s < 2; s++)
+            par->side[s] = (struct dn_gait_stat){NAN, NAN, 0};
+    }
+    r->temporal = DN_GAIT_TEMPORAL_PERIODICITY;
+}
+
 int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err)
 {
     struct dn_gait_result *r = v->res;
@@ -455,6 +605,7 @@ int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err)
     for (int p = 0; p < DN_GP_COUNT; p++)
         for (int s = 0; s < 2; s++)
             vals.v[p][s] = pool + ((size_t)p * 2 + s) * cap;
+    s_check_bouts(v);
     int ns = s_strides(v, st, tmp);
     v->leg_px = s_leg_length(v, st, ns, times);
     for (int i = 0; i < ns; i++) {
@@ -467,11 +618,18 @@ int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err)
         times[i] = (st[i].hs_next - st[i].hs) / v->fps;
     }
     r->quality.complete_strides = ns;
-    s_detect(r, ns);
     s_steps(v, &vals, true);
+    r->temporal = vals.n[DN_GP_STEP_TIME][0] + vals.n[DN_GP_STEP_TIME][1] > 0 ? DN_GAIT_TEMPORAL_EVENTS
+                                                                             : DN_GAIT_TEMPORAL_NONE;
+    for (size_t b = 0; b < r->n_bouts && r->temporal == DN_GAIT_TEMPORAL_NONE; b++)
+        if (s_rhythm_bout(&r->bouts[b]))
+            r->temporal = DN_GAIT_TEMPORAL_PERIODICITY;
+    s_detect(r, ns);
     s_scale(v);
     s_fill_params(v, &vals, both, side_strides, overground);
     s_cadence(r);
+    if (r->detected && r->temporal == DN_GAIT_TEMPORAL_PERIODICITY)
+        s_rhythm_params(r);
     for (int s = 0; s < 2; s++) {
         s_curve_finish(&r->knee[s]);
         s_curve_finish(&r->hip[s]);

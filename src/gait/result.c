@@ -138,6 +138,9 @@ static void s_bouts_events(struct s_doc *d, cJSON *g, const struct dn_gait_resul
         s_str(d, o, "direction", s_direction(b));
         s_check(d, cJSON_AddBoolToObject(o, "treadmill", b->treadmill));
         s_check(d, cJSON_AddNumberToObject(o, "strides", b->strides));
+        s_num(d, o, "stride_period_s", b->stride_period_s, 4);
+        s_num(d, o, "stride_regularity", b->stride_regularity, 3);
+        s_str(d, o, "events_rejected", b->events_rejected[0] ? b->events_rejected : NULL);
     }
     for (size_t i = 0; i < r->n_events && events; i++) {
         const struct dn_gait_event *e = &r->events[i];
@@ -189,7 +192,16 @@ static void s_methods(struct s_doc *d, cJSON *g, const struct dn_gait_result *r)
         return;
     s_str(d, m, "events_side_view", "zeni2008: heel strike at the heel's most anterior, toe off at the toe's "
                                     "most posterior position relative to the pelvis");
-    s_str(d, m, "events_front_view", "foot image speed: stance while the foot is still in the image");
+    s_str(d, m, "events_front_view", "zeni2008 along the pose model's relative depth (foot image speed without "
+                                     "depth); used for no parameter: timing from the rhythm, no stance");
+    s_str(d, m, "temporal", r->temporal == DN_GAIT_TEMPORAL_EVENTS        ? "events"
+                            : r->temporal == DN_GAIT_TEMPORAL_PERIODICITY ? "periodicity"
+                                                                          : NULL);
+    s_str(d, m, "rhythm", "stride period = first dominant autocorrelation peak of the left-minus-right foot "
+                          "landmarks (sagittal axes: x, y side view; z, y front/back; torso lengths, "
+                          "detrended, RMS-flattened over a stride) over a bout, parabolic vertex, peaks at its "
+                          "multiples (Moe-Nilssen & Helbostad 2004); events rejected when their mean step or "
+                          "stride is > 5 % off it or heel strikes do not alternate");
     s_str(d, m, "filter", "gap fill <= max gap, 2nd-order Butterworth low-pass, forward-backward");
     s_num(d, m, "cutoff_hz", r->cutoff_hz, 3);
     s_num(d, m, "fps", r->fps, 3);
@@ -251,8 +263,11 @@ static void s_quality(struct s_doc *d, cJSON *doc, const struct dn_gait_result *
     s_num(d, o, "stride_time_cv", q->stride_time_cv, 4);
     s_num(d, o, "regularity", q->regularity, 3);
     s_num(d, o, "event_confidence", q->event_confidence, 3);
+    s_num(d, o, "stride_regularity", q->stride_regularity, 3);
     s_str(d, o, "confidence_method",
-          "min(1, complete_strides / 6) * cbrt(frames_with_pose * regularity * event_confidence)");
+          r->temporal == DN_GAIT_TEMPORAL_PERIODICITY
+              ? "periodicity only: 0.5 * min(1, strides spanned / 6) * sqrt(frames_with_pose * stride_regularity)"
+              : "min(1, complete_strides / 6) * cbrt(frames_with_pose * regularity * event_confidence)");
 }
 
 static void s_source(struct s_doc *d, cJSON *doc, const struct dn_result_source *s)

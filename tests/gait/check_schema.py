@@ -57,7 +57,13 @@ expect(side["walking_speed_m_s"] is None and "scale unknown" in side["null_reaso
 expect(side["step_length"] is not None and side["parameters"]["step_length"]["n"] > 0, "side: step length")
 expect(scaled["scale_source"] == "subject_height" and scaled["walking_speed_m_s"] > 0, "scaled: metres")
 expect(front["view"] == "front" and front["step_length"] is None, "front: no step length")
-expect(len(front["events"]) > 0 and front["cadence_steps_per_min"] > 0, "front: events and cadence")
+expect(front["method"]["temporal"] == "periodicity" and front["cadence_steps_per_min"] > 0
+       and front["parameters"]["cadence_steps_per_min"]["cv"] is None, "front: cadence from the rhythm, no cv")
+expect(front["stance_pct"] is None and "front/back view" in front["null_reasons"]["stance_pct"],
+       "front: stance null with a reason")
+expect(all(b["stride_period_s"] > 0 for b in front["bouts"]), "front: bouts carry their stride period")
+expect(side["method"]["temporal"] == "events" and side["bouts"][0]["events_rejected"] is None,
+       "side: events kept, timing from events")
 for name in ("still", "single_stride"):
     g = docs[name]["gait"]
     expect(not g["gait_cycle_detected"] and g["reason"], f"{name}: not detected, with a reason")
