@@ -36,6 +36,8 @@ int dn_cmd_version(int argc, char **argv)
             return rc;
     if ((rc = dn_cli_load(&cli, &done)) || done)
         return rc;
+    if (optind < argc)
+        return dn_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
 
     struct dn_device_info dev;
     dn_device_probe(&dev);

@@ -21,6 +21,7 @@ expect 2 "unknown command" -- "$bin" frobnicate
 expect 2 "unknown option" -- "$bin" worker --no-such-option
 expect 0 "version" -- "$bin" version
 grep -q "^dancer " /tmp/dn_cli_out.$$ || { echo "FAIL: version output"; fails=$((fails + 1)); }
+expect 2 "version with an argument" -- "$bin" version extra
 expect 2 "bad env value" -- env SQS_MAX_MESSAGES=50 "$bin" version
 grep -q "SQS_MAX_MESSAGES" /tmp/dn_cli_err.$$ || { echo "FAIL: error does not name SQS_MAX_MESSAGES"; fails=$((fails + 1)); }
 [ "$(wc -l </tmp/dn_cli_err.$$)" = 1 ] || { echo "FAIL: config error is not one line"; fails=$((fails + 1)); }
