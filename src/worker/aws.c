@@ -43,7 +43,8 @@ int dn_worker_queue_url(const struct dn_config *cfg, struct dn_sqs_client *sqs, 
     }
     if (!cfg->sqs_queue_name[0])
         return dn_err_set(err, DN_ERR_CONFIG,
-                          "SQS_QUEUE_URL: not set (nor SQS_QUEUE_NAME); give --queue-url URL");
+                          "SQS_QUEUE_URL: not set (nor SQS_QUEUE_NAME): set one in the "
+                          "environment or --config FILE");
     int rc = dn_sqs_get_queue_url(sqs, cfg->sqs_queue_name, url, len, err);
     if (rc)
         dn_err_prefix(err, "SQS_QUEUE_NAME %s: ", cfg->sqs_queue_name);

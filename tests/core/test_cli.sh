@@ -29,6 +29,13 @@ expect 2 "bad flag value" -- "$bin" worker --max-messages 0 --exit-when-idle
 grep -q "SQS_MAX_MESSAGES" /tmp/dn_cli_err.$$ || { echo "FAIL: flag error does not name SQS_MAX_MESSAGES"; fails=$((fails + 1)); }
 expect 2 "missing config file" -- "$bin" version --config /nonexistent.env
 expect 2 "analyze without input" -- "$bin" analyze
+# doctor has no --queue-url: its hint for a missing queue must name settings only.
+# (A closed loopback endpoint: nothing here may reach AWS.)
+expect 1 "doctor without a queue" -- env -u SQS_QUEUE_URL -u SQS_QUEUE_NAME -u AWS_PROFILE \
+    AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+    AWS_ENDPOINT_URL=http://127.0.0.1:9 "$bin" doctor
+grep -q "SQS_QUEUE_URL" /tmp/dn_cli_out.$$ || { echo "FAIL: doctor does not name SQS_QUEUE_URL"; fails=$((fails + 1)); }
+! grep -q -- "--queue-url" /tmp/dn_cli_out.$$ || { echo "FAIL: doctor suggests --queue-url, which it does not take"; fails=$((fails + 1)); }
 rm -f /tmp/dn_cli_out.$$ /tmp/dn_cli_err.$$
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
