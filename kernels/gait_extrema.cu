@@ -23,6 +23,8 @@ extern "C" int dn_gait_extrema_gpu(signed char *kind, float *where, float *value
 {
     const int block = 256;
     long n = (long)V * S * T;
+    if (n <= 0) /* an empty batch: a zero-block launch is an error, not a no-op */
+        return 0;
     s_gait_extrema_kernel<<<(unsigned)((n + block - 1) / block), block, 0, (cudaStream_t)stream>>>(
         kind, where, value, sig, len, V, S, T);
     return DN_CUDA_CHECK_LAUNCH(err);

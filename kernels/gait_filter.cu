@@ -27,6 +27,8 @@ extern "C" int dn_gait_filter_gpu(float *x, const float *vis, const struct dn_ga
 {
     const int block = 64;
     int n = V * C;
+    if (n <= 0) /* an empty batch: a zero-block launch is an error, not a no-op */
+        return 0;
     s_gait_filter_kernel<<<(n + block - 1) / block, block, 0, (cudaStream_t)stream>>>(x, vis, p, V, T, C);
     return DN_CUDA_CHECK_LAUNCH(err);
 }

@@ -23,6 +23,8 @@ extern "C" int dn_gait_kinematics_gpu(float *sig, const float *x, const float *d
 {
     const int block = 256;
     int n = V * T;
+    if (n <= 0) /* an empty batch: a zero-block launch is an error, not a no-op */
+        return 0;
     s_gait_kinematics_kernel<<<(n + block - 1) / block, block, 0, (cudaStream_t)stream>>>(sig, x, dir, limb,
                                                                                          V, T, C);
     return DN_CUDA_CHECK_LAUNCH(err);

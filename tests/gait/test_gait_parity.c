@@ -210,3 +210,19 @@ DN_TEST(gpu_path_matches_cpu_path)
         dn_track_destroy(t[i]);
     }
 }
+
+/* An empty batch is no work on either path (a zero-block launch would be a
+ * CUDA error). */
+DN_TEST(empty_batch_on_gpu)
+{
+    if (!s_need_gpu())
+        DN_SKIP("no usable GPU");
+    struct dn_err err = {0};
+    struct dn_gait_options o;
+    struct dn_gait_input in[1];
+    struct dn_gait_result *res[1] = {NULL};
+    dn_gait_options_init(&o);
+    o.use_gpu = true;
+    DN_CHECK_OK(dn_gait_analyze(in, 0, &o, res, &err), &err);
+    DN_EXPECT(res[0] == NULL);
+}
