@@ -2,14 +2,18 @@
  * skipped without a usable GPU): the synthetic graph against its naive
  * evaluation, and both pose networks at batch 1 and 4.
  *
- * Network tolerance, elementwise |gpu − cpu| ≤ 3e-3 + 2e-5·|cpu|,
- * segmentation logits after the sigmoid within 1e-2. Not yet calibrated on
- * a GPU, so set from the CPU side: our C reference and the TFLite
- * interpreter each sit up to ~1.8e-3 from a float64 evaluation of these
- * outputs (test_nn_parity.py), and the GPU kernels sum like the
- * interpreter (one FMA chain per output): GPU and CPU are two float32
- * evaluations of ~100 layers summed in different orders. Items of a GPU
- * batch must equal
+ * Network tolerance, elementwise |gpu − cpu| ≤ 1e-2 + 2e-5·|cpu|,
+ * segmentation logits after the sigmoid within 1e-2. GPU and CPU are two
+ * float32 evaluations of ~100 layers summed in different orders (the GPU:
+ * one FMA chain per output in (ky, kx, k) order). Replaying exactly that
+ * order on the CPU (the conv and depthwise twins rewritten as such fmaf
+ * chains) on this test's input put the landmark network's z outputs (|z| up
+ * to ~125 px) up to 7.2e-3 from the CPU runner, over the 3e-3 first chosen
+ * from the CPU side (our reference and the interpreter each sit up to
+ * ~1.8e-3 from float64, test_nn_parity.py); its x, y and logits stayed
+ * within 1.5e-3, the other tensors within 5.4e-4 (segmentation: 2.7e-3
+ * after the sigmoid). An indexing or
+ * launch bug moves outputs by far more. Items of a GPU batch must equal
  * their batch-1 GPU run bit for bit (each output is one thread's FMA chain
  * in a fixed order, whatever tile or batch it falls in). */
 #include <math.h>
@@ -87,7 +91,7 @@ static void s_compare(const char *net, const struct dn_nn_tensor_info *t, const 
                       const float *cpu, size_t n)
 {
     bool seg = !strcmp(t->name, "Identity_2") && strstr(net, "landmark");
-    double atol = 3e-3, worst = 0;
+    double atol = 1e-2, worst = 0;
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++) {
         double d = seg ? fabs(s_sigmoid(gpu[i]) - s_sigmoid(cpu[i])) : fabs((double)gpu[i] - cpu[i]);
