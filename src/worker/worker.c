@@ -363,14 +363,14 @@ static void s_release_rest(struct dn_worker *w)
         pthread_mutex_unlock(&w->lock);
         for (size_t i = 0; i < n; i++)
             dn_worker_release_now(w, held[i]);
-        dn_worker_flush(w);
+        dn_worker_flush_now(w);
     } while (n == 64);
 }
 
 static void s_free_all(struct dn_worker *w, bool abandoned)
 {
     s_drain_queue(w);
-    dn_worker_flush(w);
+    dn_worker_flush_now(w);
     if (abandoned)
         return; /* the running batch's jobs are the analysis thread's now */
     while (w->msgs) {

@@ -157,9 +157,12 @@ struct dn_worker {
     size_t ndelete, nrelease;
     bool draining, cancel_sent, last_receive_empty, once_received;
     double drain_deadline, hard_deadline, recv_retry_at;
+    /* Until then a long poll the drain aborted may still be open at SQS,
+     * and releases wait (worker_jobs.c, s_releases_held). */
+    double release_hold_until;
     int recv_failures;
     double started, last_status, last_health;
-    bool warned_result_auth;
+    bool warned_result_auth, hold_logged;
     struct dn_worker_stats stats;
     int fatal_rc;
     struct dn_err fatal;
@@ -180,7 +183,10 @@ void dn_worker_on_receive(struct dn_worker *w, struct dn_wrecv *r);
 /* worker_jobs.c: outcomes. */
 void dn_worker_job_finish(struct dn_worker *w, struct dn_wjob *job);
 void dn_worker_msg_settle(struct dn_worker *w, struct dn_wmsg *m);
+/* Sends the pending deletes, and the pending releases unless they are held
+ * for an aborted long poll; dn_worker_flush_now sends the releases anyway. */
 void dn_worker_flush(struct dn_worker *w);
+void dn_worker_flush_now(struct dn_worker *w);
 void dn_worker_release_now(struct dn_worker *w, struct dn_wmsg *m);
 bool dn_worker_recent_has(const struct dn_worker *w, uint64_t hash);
 void dn_worker_recent_add(struct dn_worker *w, uint64_t hash);

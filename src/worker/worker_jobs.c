@@ -215,7 +215,7 @@ void dn_worker_msg_settle(struct dn_worker *w, struct dn_wmsg *m)
     pthread_mutex_unlock(&w->lock);
     if (m->transient || m->cancelled) {
         if (w->nrelease == sizeof(w->to_release) / sizeof(*w->to_release))
-            dn_worker_flush(w);
+            dn_worker_flush_now(w);
         m->release_s = m->transient ? dn_worker_backoff_s(w->cfg->retry_base_s,
                                                            w->cfg->retry_max_s, m->receive_count)
                                     : 0;
@@ -295,14 +295,35 @@ static void s_batch_call(struct dn_worker *w, struct dn_wmsg **ms, size_t n, boo
     }
 }
 
-void dn_worker_flush(struct dn_worker *w)
+/* True while releases wait for a long poll the drain aborted (see
+ * dn_worker_on_receive); a second signal ends the wait, like the grace. */
+static bool s_releases_held(struct dn_worker *w)
+{
+    if (!w->draining || dn_worker_signal_count() >= 2)
+        return false;
+    pthread_mutex_lock(&w->lock);
+    bool polling = w->recv_busy; /* its abort is on the way: wait to learn when it was sent */
+    pthread_mutex_unlock(&w->lock);
+    if (polling)
+        return true;
+    double left = w->release_hold_until - dn_worker_now();
+    if (left <= 0)
+        return false;
+    if (!w->hold_logged)
+        dn_logf(DN_LOG_INFO, "releasing %zu message(s) in %.1f s, when the aborted long poll has "
+                "ended at SQS (a message released into it would stay invisible)", w->nrelease, left);
+    w->hold_logged = true;
+    return true;
+}
+
+static void s_flush(struct dn_worker *w, bool hold)
 {
     for (size_t i = 0; i < w->ndelete; i += DN_SQS_BATCH_MAX) {
         size_t n = w->ndelete - i < DN_SQS_BATCH_MAX ? w->ndelete - i : DN_SQS_BATCH_MAX;
         s_batch_call(w, w->to_delete + i, n, true);
     }
     w->ndelete = 0;
-    if (!w->nrelease)
+    if (!w->nrelease || (hold && s_releases_held(w)))
         return;
     pthread_mutex_lock(&w->vis_lock); /* see worker_internal.h: no extension after this */
     for (size_t i = 0; i < w->nrelease; i += DN_SQS_BATCH_MAX) {
@@ -311,6 +332,16 @@ void dn_worker_flush(struct dn_worker *w)
     }
     pthread_mutex_unlock(&w->vis_lock);
     w->nrelease = 0;
+}
+
+void dn_worker_flush(struct dn_worker *w)
+{
+    s_flush(w, true);
+}
+
+void dn_worker_flush_now(struct dn_worker *w)
+{
+    s_flush(w, false);
 }
 
 void dn_worker_release_now(struct dn_worker *w, struct dn_wmsg *m)

@@ -265,8 +265,14 @@ void dn_worker_on_receive(struct dn_worker *w, struct dn_wrecv *r)
     struct dn_wbatch *fresh;
     if (r->rc) {
         /* The receiver tries again after a backoff the loop sets; a drain's
-         * abort of the long poll is the expected end, not a failure. */
-        if (r->rc != DN_E(DN_ERR_CANCELLED))
+         * abort of the long poll is the expected end, not a failure. But
+         * SQS keeps serving an abandoned ReceiveMessage until its wait time
+         * is over: a message released meanwhile can be handed to that dead
+         * request and stay invisible for a whole visibility timeout (seen on
+         * moto with a 20 s poll). Releases wait until then (plus a second). */
+        if (r->rc == DN_E(DN_ERR_CANCELLED))
+            w->release_hold_until = r->t_sent + w->cfg->sqs_long_poll_timeout_s + 1.0;
+        else
             dn_logf(DN_LOG_WARN, "receive failed (%d in a row): %s", w->recv_failures + 1,
                     r->err.msg);
         w->recv_failures++;

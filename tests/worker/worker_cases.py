@@ -244,8 +244,11 @@ def sigkill_restart():
 @case
 def sigterm_drain():
     """SIGTERM during a batch: finished jobs deleted, unfinished released
-    (visible again at once), exit 0 — and the same for a Spot notice."""
-    for trigger in ("sigterm", "spot"):
+    (visible again at once), exit 0 — and the same for a Spot notice, and
+    with a 20 s long poll (SQS serves the aborted poll on until its wait time
+    ends: messages released into it would stay invisible, so the release
+    waits for it)."""
+    for trigger in ("sigterm", "spot", "sigterm, 20 s long poll"):
         st = new_stack()
         st.drain_test_event()
         fast = {f"uploads/d/fast{i}.mp4": st.upload(f"uploads/d/fast{i}.mp4", body(), delay_ms=200)
@@ -256,19 +259,28 @@ def sigterm_drain():
         imds = FakeImds()
         env = {"DANCER_DRAIN_GRACE_S": "1", "AWS_EC2_METADATA_DISABLED": "false",
                "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url, "DANCER_SPOT_POLL_S": "1"}
+        long_poll = trigger.endswith("long poll")
+        if long_poll:
+            env["SQS_LONG_POLL_TIMEOUT"] = "20"
         w = Worker(CASES.bin, st, args=("worker",), env=env)
         wait_for(lambda: len(st.results()) == 2, 30, "the fast results")
+        if long_poll:
+            time.sleep(1)  # the prefetching long poll is open (queue empty: it waits 20 s)
         t0 = time.time()
-        if trigger == "sigterm":
+        if trigger.startswith("sigterm"):
             w.signal(signal.SIGTERM)
         else:
             imds.arm()
-        check(w.wait(timeout=30) == 0, f"{trigger}: exit status {w.proc.returncode}; log {w.log_path}")
-        check(time.time() - t0 < 15, f"{trigger}: drain took {time.time() - t0:.1f} s")
+        check(w.wait(timeout=45) == 0, f"{trigger}: exit status {w.proc.returncode}; log {w.log_path}")
+        took = time.time() - t0
+        check(took < (25 if long_poll else 15), f"{trigger}: drain took {took:.1f} s")
         imds.close()
         for k, e in fast.items():
             assert_result(st, k, e)
         check(len(st.results()) == 2, f"results: {st.results()}")
+        # moto's long poll looks at the queue again every second: give an
+        # aborted poll that is still open at the server time to take them.
+        time.sleep(2)
         r = st.sqs.receive_message(QueueUrl=st.queue, MaxNumberOfMessages=10, WaitTimeSeconds=0,
                                    AttributeNames=["ApproximateReceiveCount"])
         got = r.get("Messages", [])
