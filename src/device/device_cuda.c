@@ -23,6 +23,9 @@ int dn_cuda_fail(cudaError_t rc, const char *expr, const char *file, int line, s
                          cudaGetErrorString(rc), cudaGetErrorName(rc));
 }
 
+/* device_check.cu */
+cudaError_t dn_device_try_kernel(void);
+
 static pthread_once_t s_probe_once = PTHREAD_ONCE_INIT;
 static struct dn_device_info s_info;
 
@@ -60,6 +63,19 @@ static void s_probe(void)
         rc = cudaFree(NULL);
     if (rc != cudaSuccess) {
         snprintf(info->reason, sizeof(info->reason), "GPU 0 unusable: %s", cudaGetErrorString(rc));
+        return;
+    }
+    rc = dn_device_try_kernel();
+    if (rc == cudaErrorNoKernelImageForDevice || rc == cudaErrorUnsupportedPtxVersion) {
+        snprintf(info->reason, sizeof(info->reason),
+                 "GPU 0 (%.100s, compute %d.%d) has no kernel in this build (CUDA architectures %s): "
+                 "rebuild with CMAKE_CUDA_ARCHITECTURES including %d%d",
+                 prop.name, prop.major, prop.minor, DN_CUDA_ARCHITECTURES, prop.major, prop.minor);
+        return;
+    }
+    if (rc != cudaSuccess) {
+        snprintf(info->reason, sizeof(info->reason), "GPU 0 unusable: test kernel: %s",
+                 cudaGetErrorString(rc));
         return;
     }
     info->usable = true;

@@ -200,6 +200,16 @@ def check_template():
     params = re.findall(r"^  (\w+):\n    Type:", text[text.index("\nParameters:"):text.index("\nConditions:")], re.M)
     missing = [p for p in params if f"`{p}`" not in readme]
     check(bool(params) and not missing, f"README documents the template's {len(params)} parameters (missing: {missing})")
+    # The image's default CUDA architectures cover the template's default
+    # instance type (a GPU without a kernel image runs on the CPU).
+    cc = {"g4dn": 75, "p4d": 80, "p4de": 80, "g5": 86, "g6": 89, "g6e": 89, "gr6": 89, "p5": 90, "p5e": 90,
+          "p5en": 90}
+    itype = re.search(r"InstanceType:\n    Type: String\n    Default: ([\w.]+)", text)
+    archs = re.search(r'^ARG CUDA_ARCHITECTURES="?([\d;]+)"?', open("docker/Dockerfile").read(), re.M)
+    family = itype.group(1).split(".")[0] if itype else None
+    check(family in cc and archs is not None and str(cc[family]) in archs.group(1).split(";"),
+          f"the image's default CUDA architectures ({archs and archs.group(1)}) cover the template's "
+          f"default instance type ({itype and itype.group(1)}, compute {cc.get(family)})")
     # No command after the image: the image's ENTRYPOINT/CMD make it `dancer worker`.
     check(re.search(r'"\$image"\s*\n', text) is not None, "template runs the image's default command")
 
