@@ -50,15 +50,17 @@ static void s_probe(void)
     }
     struct cudaDeviceProp prop;
     rc = cudaGetDeviceProperties(&prop, 0);
-    if (rc == cudaSuccess)
-        rc = cudaSetDevice(0);
     /* Create the primary context now, so that FFmpeg's CUDA hwaccel (which
      * retains the primary context) and our kernels share one context.
      * FFmpeg (5.1 hwcontext_cuda.c) refuses an active primary context whose
-     * flags are not CU_CTX_SCHED_BLOCKING_SYNC, so set those first; blocking
-     * waits also leave the CPU to decode and network threads. */
+     * flags are not CU_CTX_SCHED_BLOCKING_SYNC, so set those first: the
+     * flags apply to the current device (0), and since CUDA 12
+     * cudaSetDevice creates its context at once, with the flags set by
+     * then. Blocking waits also leave the CPU to decode and network threads. */
     if (rc == cudaSuccess)
         rc = cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync);
+    if (rc == cudaSuccess)
+        rc = cudaSetDevice(0);
     if (rc == cudaSuccess)
         rc = cudaFree(NULL);
     if (rc != cudaSuccess) {
