@@ -34,6 +34,8 @@
  * plausible stride range is the stride (not a multiple of it). */
 #define S_FIRST_PEAK_SHARE 0.8
 #define S_CHANNELS 6
+/* Refine the period on the autocorrelation peaks of up to this many strides. */
+#define S_MULTIPLES 8
 
 static const int s_points[3] = {DN_GK_HEEL_L, DN_GK_ANKLE_L, DN_GK_TOE_L};
 
@@ -184,6 +186,11 @@ void dn_gait_rhythm(const struct dn_gait_video *v, int lo, int hi, bool side, do
     *stride_s = *regularity = NAN;
     if (max_lag > maxlag - 2)
         max_lag = maxlag - 2;
+    /* The peaks at S_MULTIPLES strides are enough to refine the period;
+     * lags beyond would cost O(n) each for nothing (a 6-minute bout at
+     * 60 fps has 10,000 of them). */
+    if (maxlag > S_MULTIPLES * max_lag + 3)
+        maxlag = S_MULTIPLES * max_lag + 3;
     if (n < 4 || max_lag <= min_lag)
         return;
     double *X = malloc((size_t)n * S_CHANNELS * sizeof(double)), *X1 = malloc((size_t)n * S_CHANNELS * sizeof(double));

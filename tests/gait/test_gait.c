@@ -387,3 +387,20 @@ DN_TEST(batch_equals_single_runs)
         dn_track_destroy(t[i]);
     }
 }
+DN_TEST(rhythm_of_a_long_bout)
+{
+    /* Six minutes at 60 fps in one bout (a wide picture keeps the walker in
+     * view): the period comes from the first strides' multiples only. */
+    struct synth_params p;
+    synth_defaults(&p);
+    p.fps = 60;
+    p.duration_s = 600;
+    p.width = 60000;
+    struct dn_gait_result *r = s_run(&p, 0, NULL);
+    DN_CHECK(r != NULL && r->n_bouts == 1);
+    DN_EXPECT(r->bouts[0].end_s - r->bouts[0].start_s > 300);
+    DN_EXPECT_NEAR(r->bouts[0].stride_period_s, 120 / p.cadence, 0.002);
+    DN_EXPECT_STR(r->bouts[0].events_rejected, "");
+    DN_EXPECT_NEAR(r->params[DN_GP_CADENCE].all.mean, p.cadence, 0.2);
+    dn_gait_result_destroy(r);
+}
