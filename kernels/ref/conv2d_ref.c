@@ -14,7 +14,8 @@
  * one long row. Pixels come in blocks of S_PB (the block's input stays in
  * cache while the channel tiles cycle over it); blocks are the OpenMP unit.
  * Output channels left over after the 16- and 8-wide tiles (heads with 1–7
- * channels) are dot products over (tap, k), vectorised along k.
+ * channels) are dot products over (tap, k), vectorised along k, for 4
+ * pixels at a time where they can (independent FMA chains).
  *
  * Summation order: each tile sums k in chunks of S_KC into a fresh
  * accumulator and adds the chunk to the running total (bias first). Chunking
@@ -37,6 +38,7 @@
 #define S_KC 32   /* input channels per summation chunk */
 #define S_ZEROS 2048 /* longest channel dim a padded tap can read as zeros */
 #define S_DOT_MAX 8192 /* largest transposed weight slice of the dot path (floats) */
+#define S_DOT_PX 4 /* pixels per step of the dot path (s_dot_group) */
 
 static const float s_zeros[S_ZEROS];
 
@@ -203,9 +205,74 @@ static void s_generic(float *out, const float *inp, const float *weight, const f
     }
 }
 
-/* Output channels o0..o0+nr-1 (nr < 8) of pixels ox0..ox1-1: per channel a
- * dot product over (tap, k), 8 partial sums along k, against a transposed
- * copy of the channel's weights wt[j][tap][k] on the stack. */
+/* Channel j of output pixel ox: a dot product over (tap, k) with 8
+ * partial sums along k, plus b, against wt = the channel's weights transposed,
+ * wt[tap][k]. A row's taps inside the input form one run of kw·c (as in
+ * s_tile). */
+static inline __attribute__((always_inline)) float
+s_dot_pixel(float b, const float *inp, const float *wt, const struct dn_nn_window *g, int n, int oy,
+            int ox)
+{
+    const int ix0 = ox * g->stride_w - g->pad_left;
+    const bool merge = g->dil_w == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
+    const int kx_step = merge ? g->kw : 1, run = merge ? g->kw * g->c : g->c;
+    dn_v8 part = {0};
+    float tail = 0.0f;
+    for (int ky = 0; ky < g->kh; ky++) {
+        const int iy = oy * g->stride_h - g->pad_top + ky * g->dil_h;
+        if (iy < 0 || iy >= g->h)
+            continue;
+        for (int kx = 0; kx < g->kw; kx += kx_step) {
+            const int ix = ix0 + kx * g->dil_w;
+            if (ix < 0 || ix >= g->w)
+                continue;
+            const float *x = inp + (((size_t)n * g->h + iy) * g->w + ix) * g->c;
+            const float *w = wt + (ky * g->kw + kx) * g->c;
+            int k = 0;
+            for (; k + 8 <= run; k += 8)
+                part += DN_V8_LOAD(x + k) * DN_V8_LOAD(w + k);
+            for (; k < run; k++)
+                tail += x[k] * w[k];
+        }
+    }
+    return b + DN_V8_SUM(part) + tail;
+}
+
+/* s_dot_pixel for S_DOT_PX pixels ox.. whose rows are all one run (merge),
+ * as S_DOT_PX independent sums in s_dot_pixel's order, so the results do
+ * not depend on the grouping. A single sum is one long chain of dependent
+ * FMAs (the 1-channel 3x3 head: 9 of them per pixel); independent chains
+ * overlap. Writes sum[0..S_DOT_PX-1]. */
+static inline __attribute__((always_inline)) void
+s_dot_group(float *sum, float b, const float *inp, const float *wt, const struct dn_nn_window *g,
+            int n, int oy, int ox)
+{
+    const int run = g->kw * g->c;
+    const size_t step = (size_t)g->stride_w * g->c; /* from one pixel's run to the next */
+    dn_v8 part[S_DOT_PX] = {{0}};
+    float tail[S_DOT_PX] = {0};
+    for (int ky = 0; ky < g->kh; ky++) {
+        const int iy = oy * g->stride_h - g->pad_top + ky * g->dil_h;
+        if (iy < 0 || iy >= g->h)
+            continue;
+        const float *x = inp + (((size_t)n * g->h + iy) * g->w + ox * g->stride_w - g->pad_left) * g->c;
+        const float *w = wt + ky * run;
+        int k = 0;
+        for (; k + 8 <= run; k += 8) {
+            const dn_v8 wv = DN_V8_LOAD(w + k);
+            for (int p = 0; p < S_DOT_PX; p++)
+                part[p] += DN_V8_LOAD(x + p * step + k) * wv;
+        }
+        for (; k < run; k++)
+            for (int p = 0; p < S_DOT_PX; p++)
+                tail[p] += x[p * step + k] * w[k];
+    }
+    for (int p = 0; p < S_DOT_PX; p++)
+        sum[p] = b + DN_V8_SUM(part[p]) + tail[p];
+}
+
+/* Output channels o0..o0+nr-1 (nr < 8) of pixels ox0..ox1-1, per channel
+ * a dot product against a transposed copy of its weights on the stack. */
 DN_HOT static void s_dot(float *out, const float *inp, const float *weight, const float *bias,
                   const struct dn_nn_window *g, int n, int oy, int ox0, int ox1, int o0, int nr,
                   float lo, float hi)
@@ -215,34 +282,25 @@ DN_HOT static void s_dot(float *out, const float *inp, const float *weight, cons
     for (int j = 0; j < nr; j++)
         for (int i = 0; i < len; i++)
             wt[j * len + i] = weight[(size_t)i * g->oc + o0 + j];
-    for (int ox = ox0; ox < ox1; ox++) {
+    for (int ox = ox0; ox < ox1;) {
         float *o = out + (((size_t)n * g->oh + oy) * g->ow + ox) * g->oc + o0;
-        const int ix0 = ox * g->stride_w - g->pad_left;
-        /* As in s_tile: a row's taps inside the input form one run of kw·c. */
-        const bool merge = g->dil_w == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
-        const int kx_step = merge ? g->kw : 1, run = merge ? g->kw * g->c : g->c;
-        for (int j = 0; j < nr; j++) {
-            dn_v8 part = {0};
-            float tail = 0.0f;
-            for (int ky = 0; ky < g->kh; ky++) {
-                const int iy = oy * g->stride_h - g->pad_top + ky * g->dil_h;
-                if (iy < 0 || iy >= g->h)
-                    continue;
-                for (int kx = 0; kx < g->kw; kx += kx_step) {
-                    const int ix = ix0 + kx * g->dil_w;
-                    if (ix < 0 || ix >= g->w)
-                        continue;
-                    const float *x = inp + (((size_t)n * g->h + iy) * g->w + ix) * g->c;
-                    const float *w = wt + j * len + (ky * g->kw + kx) * g->c;
-                    int k = 0;
-                    for (; k + 8 <= run; k += 8)
-                        part += DN_V8_LOAD(x + k) * DN_V8_LOAD(w + k);
-                    for (; k < run; k++)
-                        tail += x[k] * w[k];
-                }
+        const int first = ox * g->stride_w - g->pad_left,
+                  last = (ox + S_DOT_PX - 1) * g->stride_w - g->pad_left;
+        if (ox + S_DOT_PX <= ox1 && g->dil_w == 1 && first >= 0 && last + g->kw <= g->w) {
+            for (int j = 0; j < nr; j++) {
+                float sum[S_DOT_PX];
+                s_dot_group(sum, bias ? bias[o0 + j] : 0.0f, inp, wt + j * len, g, n, oy, ox);
+                for (int p = 0; p < S_DOT_PX; p++)
+                    o[(size_t)p * g->oc + j] = dn_clamp(sum[p], lo, hi);
             }
-            o[j] = dn_clamp((bias ? bias[o0 + j] : 0.0f) + DN_V8_SUM(part) + tail, lo, hi);
+            ox += S_DOT_PX;
+            continue;
         }
+        for (int j = 0; j < nr; j++) {
+            const float b = bias ? bias[o0 + j] : 0.0f;
+            o[j] = dn_clamp(s_dot_pixel(b, inp, wt + j * len, g, n, oy, ox), lo, hi);
+        }
+        ox++;
     }
 }
 

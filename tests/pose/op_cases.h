@@ -20,6 +20,7 @@ static const struct op_window_case g_conv_cases[] = {
     {"1x1, oc 16, c 3", 1, 4, 4, 3, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, DN_NN_ACT_NONE, 1},
     {"stem 3x3 s2 valid, oc 24", 1, 13, 13, 3, 24, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1, DN_NN_ACT_RELU6, 1},
     {"seg head 3x3 same, oc 1 (dot path, padded)", 1, 9, 11, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, DN_NN_ACT_NONE, 1},
+    {"3x3 s2, oc 3, c 5 (dot path: 4-pixel groups, k tails)", 1, 7, 21, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, DN_NN_ACT_RELU, 1},
     {"3x3 same, oc 20 (zero-row borders)", 2, 7, 9, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, DN_NN_ACT_RELU, 1},
     {"2x3 dilated, strides 2x1, odd pads, no bias", 1, 11, 10, 5, 9, 2, 3, 2, 1, 2, 2, 0, 1, 2, 0, 1, DN_NN_ACT_NONE, 0},
     {"landmark head 2x2 valid on 2x2, oc 195", 3, 2, 2, 288, 195, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, DN_NN_ACT_NONE, 1},
@@ -69,6 +70,7 @@ static const struct op_resize_case g_resize_cases[] = {
     {1, 5, 3, 3, 11, 7, 1, 0},    /* align corners */
     {1, 4, 6, 5, 7, 5, 0, 0},     /* plain, non-integer scale, downsampling in w */
     {1, 1, 1, 2, 3, 3, 0, 1},     /* a single input pixel */
+    {1, 3, 4, 13, 5, 9, 0, 1},    /* 13 channels: one vector and a tail */
 };
 
 #endif
