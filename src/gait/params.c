@@ -342,7 +342,8 @@ static const char *s_reason(const struct dn_gait_video *v, int p, int side_strid
         return "joint angles need a side view (walking across the image)";
     if (timing && side_strides == 0 && s_any_front(r))
         return s_front_stance;
-    return s_rejection(r) ? s_rejection(r) : "not enough consistent gait events";
+    const char *rejected = s_rejection(r);
+    return rejected ? rejected : "not enough consistent gait events";
 }
 
 static void s_fill_params(struct dn_gait_video *v, struct s_values *vals, double *both, int side_strides,
@@ -558,9 +559,10 @@ static void s_check_bouts(struct dn_gait_video *v)
     r->n_events = k;
 }
 
-/* Cadence, step and stride time from the rhythm bouts, when no step was
- * timed by events: duration-weighted mean period; n = whole steps and
- * strides the bouts span; no CV (one period per bout) and no sides. */
+/* Cadence, step and stride time from the rhythm bouts (temporal is
+ * periodicity: no step was timed by events): duration-weighted mean period;
+ * n = whole steps and strides the bouts span; no CV (one period per bout)
+ * and no sides. */
 static void s_rhythm_params(struct dn_gait_result *r)
 {
     double w = 0, sum = 0, steps = 0;
@@ -573,9 +575,7 @@ static void s_rhythm_params(struct dn_gait_result *r)
         sum += d * bt->stride_period_s;
         steps += floor(2 * d / bt->stride_period_s);
     }
-    if (r->params[DN_GP_STEP_TIME].all.n > 0 || w == 0)
-        return;
-    double T = sum / w;
+    double T = sum / w; /* w > 0: a rhythm spans two strides */
     struct { int p; double mean; int n; } set[3] = {
         {DN_GP_STEP_TIME, T / 2, (int)steps}, {DN_GP_STRIDE_TIME, T, (int)(steps / 2)}, {DN_GP_CADENCE, 120 / T, (int)steps}};
     for (int i = 0; i < 3; i++) {
@@ -585,7 +585,6 @@ static void s_rhythm_params(struct dn_gait_result *r)
         for (int s = 0; s < 2; s++)
             par->side[s] = (struct dn_gait_stat){NAN, NAN, 0};
     }
-    r->temporal = DN_GAIT_TEMPORAL_PERIODICITY;
 }
 
 int dn_gait_compute_params(struct dn_gait_video *v, struct dn_err *err)
