@@ -176,7 +176,7 @@ static bool s_idle(struct dn_worker *w)
     return none && !w->nqueue && !w->an_busy && !w->ndelete && !w->nrelease;
 }
 
-static bool s_receiving(struct dn_worker *w)
+bool dn_worker_receiving(struct dn_worker *w)
 {
     pthread_mutex_lock(&w->lock);
     bool busy = w->recv_busy || w->recv_permits > 0 || w->inbox;
@@ -217,7 +217,7 @@ static void s_dispatch(struct dn_worker *w)
 static void s_grant(struct dn_worker *w, double now)
 {
     size_t in_system = (w->an_busy ? 1 : 0) + w->nqueue;
-    if (w->draining || w->fatal_rc || (w->opt.once && w->once_received) || s_receiving(w) ||
+    if (w->draining || w->fatal_rc || (w->opt.once && w->once_received) || dn_worker_receiving(w) ||
         now < w->recv_retry_at || in_system >= 1 + (size_t)w->cfg->prefetch_batches)
         return;
     if (w->opt.exit_when_idle && w->last_receive_empty && s_idle(w))
@@ -303,7 +303,7 @@ static void s_drain_step(struct dn_worker *w, double now)
 static bool s_drain_done(struct dn_worker *w, double now, bool *abandon)
 {
     if (!w->an_busy)
-        return !s_receiving(w) && s_idle(w);
+        return !dn_worker_receiving(w) && s_idle(w);
     if (!w->cancel_sent || now < w->hard_deadline)
         return false;
     dn_logf(DN_LOG_ERROR, "analyzer %s did not stop %.0f s after the cancel; releasing its "
@@ -319,9 +319,9 @@ static bool s_finished(struct dn_worker *w, double now, bool *abandon)
     if (w->draining)
         return s_drain_done(w, now, abandon);
     if (w->opt.once)
-        return w->once_received && !s_receiving(w) && s_idle(w);
+        return w->once_received && !dn_worker_receiving(w) && s_idle(w);
     if (w->opt.exit_when_idle)
-        return w->last_receive_empty && !s_receiving(w) && s_idle(w);
+        return w->last_receive_empty && !dn_worker_receiving(w) && s_idle(w);
     return false;
 }
 

@@ -168,6 +168,9 @@ struct dn_worker {
     struct dn_err fatal;
 };
 
+/* A long poll is granted, in flight, or its answer not yet taken by the loop. */
+bool dn_worker_receiving(struct dn_worker *w);
+
 /* CLOCK_MONOTONIC in seconds. */
 double dn_worker_now(void);
 /* Absolute CLOCK_REALTIME time `in_s` from now, for pthread_cond_timedwait. */

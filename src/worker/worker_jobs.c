@@ -301,10 +301,7 @@ static bool s_releases_held(struct dn_worker *w)
 {
     if (!w->draining || dn_worker_signal_count() >= 2)
         return false;
-    pthread_mutex_lock(&w->lock);
-    bool polling = w->recv_busy; /* its abort is on the way: wait to learn when it was sent */
-    pthread_mutex_unlock(&w->lock);
-    if (polling)
+    if (dn_worker_receiving(w)) /* its abort is on the way: wait to learn when it was sent */
         return true;
     double left = w->release_hold_until - dn_worker_now();
     if (left <= 0)
