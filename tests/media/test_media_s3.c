@@ -10,18 +10,12 @@
 #include "media_util.h"
 #include "test.h"
 
+/* The generated videos and moto, or a skip (DN_AWS_ENV_OPEN, aws_env.h). */
 #define OPEN_ENV(e)                                                    \
     do {                                                               \
         if (!dn_tm_video("h264_moovend.mp4"))                          \
             DN_SKIP("generated videos missing (media_videos fixture)"); \
-        if (!dn_aws_env_open(e)) {                                     \
-            if ((e)->err.msg[0])                                       \
-                dn_test_fail(__FILE__, __LINE__, "%s", (e)->err.msg); \
-            else                                                       \
-                DN_SKIP("no local S3+SQS server (moto)");              \
-            dn_aws_env_close(e);                                       \
-            return;                                                    \
-        }                                                              \
+        DN_AWS_ENV_OPEN(e);                                            \
     } while (0)
 
 #define UPLOAD(e, bucket, names, n)                                              \
