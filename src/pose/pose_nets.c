@@ -47,8 +47,6 @@ struct dn_pose_nets {
     int *idx;                                 /* max_batch */
     const struct dn_pose_frame_ref **frames;  /* max_batch */
     struct dn_pose_rect *rois;                /* max_batch */
-    struct dn_pose_detection *best;           /* max_batch */
-    int *counts;                              /* max_batch */
     struct dn_pose_nets_stats stats;
 };
 
@@ -93,8 +91,6 @@ static int s_alloc_buffers(struct dn_pose_nets *n, struct dn_err *err)
     rc = rc ? rc : s_alloc_host((void **)&n->idx, b * sizeof(*n->idx), err);
     rc = rc ? rc : s_alloc_host((void **)&n->frames, b * sizeof(*n->frames), err);
     rc = rc ? rc : s_alloc_host((void **)&n->rois, b * sizeof(*n->rois), err);
-    rc = rc ? rc : s_alloc_host((void **)&n->best, b * sizeof(*n->best), err);
-    rc = rc ? rc : s_alloc_host((void **)&n->counts, b * sizeof(*n->counts), err);
     if (rc)
         return rc;
     if (!n->use_gpu) {
@@ -174,8 +170,6 @@ void dn_pose_nets_destroy(struct dn_pose_nets *n)
     free(n->idx);
     free(n->frames);
     free(n->rois);
-    free(n->best);
-    free(n->counts);
     free(n);
 }
 
