@@ -87,13 +87,6 @@ void dn_pose_options_init(struct dn_pose_options *o, bool use_gpu)
 
 /* ---- session lifetime ----------------------------------------------------- */
 
-static char *s_strdup(const char *p)
-{
-    size_t n = strlen(p) + 1;
-    char *d = malloc(n);
-    return d ? memcpy(d, p, n) : NULL;
-}
-
 static int s_check_options(const struct dn_pose_options *o, struct dn_err *err)
 {
     if (!o->detector_path || !o->landmark_path)
@@ -117,8 +110,8 @@ int dn_pose_session_new(const struct dn_pose_options *opt, struct dn_pose_sessio
     if (!s)
         return dn_err_set(err, DN_ERR_RESOURCE, "out of host memory");
     s->opt = *opt;
-    s->detector_path = s_strdup(opt->detector_path);
-    s->landmark_path = s_strdup(opt->landmark_path);
+    s->detector_path = strdup(opt->detector_path);
+    s->landmark_path = strdup(opt->landmark_path);
     s->opt.detector_path = s->detector_path;
     s->opt.landmark_path = s->landmark_path;
     s->max_segments = opt->chunk_frames / opt->min_segment_frames;
