@@ -365,7 +365,6 @@ static int s_step_detect(struct dn_pose_nets *n, struct dn_pose_step_item *items
         for (int k = 0; k < b; k++) {
             struct dn_pose_step_item *it = &items[n->idx[k]];
             it->res->detected = true;
-            it->res->presence = 0.0f;
             if (s_detections(n, boxes, scores, k) > 0)
                 dn_pose_lane_set_detection(it->lane, &n->kept[0], it->frame->up_w,
                                            it->frame->up_h);
