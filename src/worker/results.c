@@ -10,6 +10,7 @@
 #include "dancer/s3.h"
 #include "dancer/strbuf.h"
 #include "dancer/worker.h"
+#include "worker_internal.h"
 
 /* Result documents are small; a bigger object under the result key is not
  * one of ours and is read no further than this. */
@@ -75,9 +76,7 @@ int dn_worker_result_location(const struct dn_config *cfg, const char *bucket, c
 static void s_doc_etag(const char *json, size_t len, char *out, size_t olen)
 {
     cJSON *doc = cJSON_ParseWithLength(json, len);
-    const cJSON *src = cJSON_GetObjectItemCaseSensitive(doc, "source");
-    const cJSON *etag = cJSON_GetObjectItemCaseSensitive(src, "etag");
-    dn_worker_etag_normalize(cJSON_IsString(etag) ? etag->valuestring : "", out, olen);
+    dn_worker_etag_normalize(dn_worker_doc_etag(doc, ""), out, olen);
     cJSON_Delete(doc);
 }
 
