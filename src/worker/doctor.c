@@ -285,8 +285,7 @@ static void s_dlq(struct s_doc *d)
     const char *text = dn_sqs_attrs_get(&d->attrs, "RedrivePolicy");
     cJSON *rp = text && *text ? cJSON_Parse(text) : NULL;
     const cJSON *target = cJSON_GetObjectItem(rp, "deadLetterTargetArn");
-    const cJSON *count = cJSON_GetObjectItem(rp, "maxReceiveCount");
-    double mrc = cJSON_IsString(count) ? atof(count->valuestring) : cJSON_GetNumberValue(count);
+    double mrc = dn_setup_redrive_count(rp);
     char name[DN_CFG_STR], url[DN_CFG_URL];
     struct dn_sqs_attrs dattrs = {0};
     struct dn_err err = {0};

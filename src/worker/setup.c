@@ -39,11 +39,9 @@ static bool s_attr_same(const char *name, const char *have, const char *want)
     cJSON *a = cJSON_Parse(have), *b = cJSON_Parse(want);
     const cJSON *ta = cJSON_GetObjectItem(a, "deadLetterTargetArn");
     const cJSON *tb = cJSON_GetObjectItem(b, "deadLetterTargetArn");
-    const cJSON *ca = cJSON_GetObjectItem(a, "maxReceiveCount");
     const cJSON *cb = cJSON_GetObjectItem(b, "maxReceiveCount");
-    double na = cJSON_IsString(ca) ? atof(ca->valuestring) : cJSON_GetNumberValue(ca);
     bool same = cJSON_IsString(ta) && cJSON_IsString(tb) && !strcmp(ta->valuestring, tb->valuestring) &&
-                na == cJSON_GetNumberValue(cb);
+                dn_setup_redrive_count(a) == cJSON_GetNumberValue(cb);
     cJSON_Delete(a);
     cJSON_Delete(b);
     return same;

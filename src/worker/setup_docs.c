@@ -98,6 +98,12 @@ char *dn_setup_policy_merge(const char *existing, const char *queue_arn, const c
     return json;
 }
 
+double dn_setup_redrive_count(const cJSON *redrive)
+{
+    const cJSON *count = cJSON_GetObjectItem(redrive, "maxReceiveCount");
+    return cJSON_IsString(count) ? atof(count->valuestring) : cJSON_GetNumberValue(count);
+}
+
 bool dn_setup_arn_field(const char *arn, int index, char *out, size_t len)
 {
     const char *p = arn ? arn : "";

@@ -34,6 +34,10 @@ struct cJSON *dn_setup_statement(const char *queue_arn, const char *account, con
 char *dn_setup_policy_merge(const char *existing, const char *queue_arn, const char *account,
                             const char *bucket, bool *changed);
 
+/* maxReceiveCount of a RedrivePolicy document: SQS returns it as a number
+ * or as a string. NaN when it is neither (or redrive is NULL). */
+double dn_setup_redrive_count(const struct cJSON *redrive);
+
 /* Field `index` (0-based, ':'-separated) of an ARN into out: 4 is the
  * account, 5 the resource name. False when the ARN has fewer fields. */
 bool dn_setup_arn_field(const char *arn, int index, char *out, size_t len);

@@ -3,6 +3,7 @@
  * writes and the rules doctor checks them by, and the --enqueue body read
  * back through dancer's own event parser. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,14 @@ DN_TEST(doctor_rules)
     DN_EXPECT(dn_setup_arn_field("arn:aws:sqs:us-east-1:123456789012:my-q", 5, f, sizeof(f)));
     DN_EXPECT_STR(f, "my-q");
     DN_EXPECT(!dn_setup_arn_field("arn:aws", 4, f, sizeof(f)));
+    /* SQS may hand maxReceiveCount back as a string. */
+    cJSON *rp = cJSON_Parse("{\"maxReceiveCount\":\"4\"}");
+    DN_EXPECT_INT((int)dn_setup_redrive_count(rp), 4);
+    cJSON_Delete(rp);
+    rp = cJSON_Parse("{\"maxReceiveCount\":3}");
+    DN_EXPECT_INT((int)dn_setup_redrive_count(rp), 3);
+    cJSON_Delete(rp);
+    DN_EXPECT(isnan(dn_setup_redrive_count(NULL)));
     DN_EXPECT(dn_setup_glob("arn:aws:s3:::bkt*", "arn:aws:s3:::bkt"));
     DN_EXPECT(dn_setup_glob("arn:aws:s3:::*", "arn:aws:s3:::bkt"));
     DN_EXPECT(dn_setup_glob("SQS:SendMessage", "sqs:sendmessage"));
