@@ -136,20 +136,6 @@ DN_GM void dn_gm_filtfilt(float *x, long xs, int n, const double b[3], const dou
         x[(long)i * xs] = (float)dn_gm_df2t(b, a, z, x[(long)i * xs]);
 }
 
-/* Sorts up to 7 values (insertion sort: tiny, branch-light, no recursion). */
-DN_GM void dn_gm_sort7(float *v, int n)
-{
-    for (int i = 1; i < n; i++) {
-        float t = v[i];
-        int j = i - 1;
-        while (j >= 0 && v[j] > t) {
-            v[j + 1] = v[j];
-            j--;
-        }
-        v[j + 1] = t;
-    }
-}
-
 /* Median of v[0..n), n >= 1, by quickselect (reorders v; no recursion). */
 DN_GM float dn_gm_median(float *v, int n)
 {
