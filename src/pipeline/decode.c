@@ -231,7 +231,7 @@ static int s_copy(struct dn_pl_slot *s, const struct dn_frame *f, struct dn_stre
     return rc ? rc : f->on_device ? dn_stream_sync(stream, err) : 0;
 }
 
-static void s_deadline(struct timespec *ts)
+void dn_pl_deadline(struct timespec *ts)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
     ts->tv_nsec += S_POLL_NS;
@@ -245,7 +245,7 @@ static void s_deadline(struct timespec *ts)
 #define S_WAIT_WHILE(v, cond)                                              \
     while ((cond) && !atomic_load(&(v)->stop)) {                           \
         struct timespec ts_;                                               \
-        s_deadline(&ts_);                                                  \
+        dn_pl_deadline(&ts_);                                              \
         pthread_cond_timedwait(&(v)->p->space, &(v)->p->lock, &ts_);       \
     }
 

@@ -433,12 +433,7 @@ static void s_repair(struct dn_pipeline *p)
 static void s_wait(struct dn_pipeline *p)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += 100000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    dn_pl_deadline(&ts);
     pthread_mutex_lock(&p->lock);
     bool ready = false;
     for (size_t i = 0; i < p->n && !ready; i++)

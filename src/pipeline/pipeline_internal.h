@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "dancer/media.h"
 #include "dancer/pipeline.h"
@@ -106,6 +107,10 @@ struct dn_pipeline {
 
 /* CLOCK_MONOTONIC, ns. */
 uint64_t dn_pl_now_ns(void);
+
+/* decode.c: ts = CLOCK_MONOTONIC now + the cancel-flag poll interval
+ * (100 ms), for pthread_cond_timedwait on p->work and p->space. */
+void dn_pl_deadline(struct timespec *ts);
 
 /* decode.c: the decode thread of one video (pthread start routine). */
 void *dn_pl_decode_main(void *arg);
