@@ -254,10 +254,10 @@ static void s_swap_pass(const float *x, const float *vis, int len, int step, int
  * both from the past (forward pass) and from the future (backward pass):
  * each must fit the exchanged labels four times better. (Next to a gap only
  * one pass can predict; trusting it alone there exchanged correct frames
- * after a run of wrong decisions of that pass, so such frames stay.) One pass alone would, for a swap that began
- * while the legs were too close to tell, take the return to the right
- * labels for the jump and exchange the correct frames that follow; the
- * other pass vetoes that. */
+ * after a run of wrong decisions of that pass, so such frames stay.) One
+ * pass alone would, for a swap that began while the legs were too close to
+ * tell, take the return to the right labels for the jump and exchange the
+ * correct frames that follow; the other pass vetoes that. */
 static void s_unswap(float *x, float *vis, int len, double fps, float min_vis, unsigned char *scratch,
                      float *ratios)
 {
@@ -268,7 +268,8 @@ static void s_unswap(float *x, float *vis, int len, double fps, float min_vis, u
     s_swap_pass(x, vis, len, -1, max_run, min_vis, bwd, rb);
     for (int i = 0; i < len; i++)
         if (rf[i] < 0.25f && rb[i] < 0.25f) /* NaN (no prediction) fails */
-            s_swap_frame(x, vis, i);}
+            s_swap_frame(x, vis, i);
+}
 
 void dn_gait_batch_pack(struct dn_gait_batch *b, int v, const struct dn_track *t,
                         const struct dn_gait_options *o, int len)
