@@ -70,6 +70,8 @@ struct dn_s3_event_batch {
     struct dn_s3_event_skip *skips;
     size_t nskips;
     bool test_event;   /* s3:TestEvent: nothing to do, delete the message */
+    bool force;        /* "dancerForce": true beside Records (`dancer reprocess
+                        * --enqueue --force`): analyse even if a result exists */
 };
 
 /* Parses one message body. Returns 0 when it is a notification (jobs and

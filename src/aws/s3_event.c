@@ -295,6 +295,7 @@ static int s_document(struct s_ctx *c, const cJSON *root, int depth, struct dn_e
     const char *message = s_str(root, "Message");
     const char *bucket = s_str(root, "bucket"), *key = s_str(root, "key");
     if (records) {
+        c->b->force = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "dancerForce"));
         if (!cJSON_IsArray(records) || cJSON_GetArraySize(records) == 0)
             return dn_err_set(err, DN_ERR_BAD_INPUT, "Records is not a non-empty array");
         int i = 0;

@@ -116,7 +116,7 @@ char *dn_reprocess_event_body(const char *bucket, const char *key, uint64_t size
     cJSON_AddStringToObject(o, "key", ekey ? ekey : "");
     cJSON_AddNumberToObject(o, "size", (double)size);
     cJSON_AddStringToObject(o, "eTag", etag ? etag : "");
-    if (force) /* read by the worker as the exact text "dancerForce":true */
+    if (force) /* the event parser's batch.force */
         cJSON_AddTrueToObject(doc, "dancerForce");
     char *body = ekey ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);

@@ -50,14 +50,6 @@ void *dn_worker_receiver_main(void *arg)
     return NULL;
 }
 
-/* Written only by dn_reprocess_event_body (cJSON_PrintUnformatted), so the
- * exact text is known; a plain search keeps this thread clear of cJSON's
- * process-wide parse state, which the SQS client's parses guard. */
-static bool s_body_forces(const char *body)
-{
-    return body && strstr(body, "\"dancerForce\":true") != NULL;
-}
-
 static struct dn_wmsg *s_msg_new(struct dn_worker *w, const struct dn_sqs_message *sm,
                                  double t_sent)
 {
@@ -74,7 +66,7 @@ static struct dn_wmsg *s_msg_new(struct dn_worker *w, const struct dn_sqs_messag
     m->sent_ms = sm->sent_ms;
     m->received_at = t_sent;
     m->visible_until = t_sent + w->cfg->sqs_visibility_timeout_s;
-    m->force = w->opt.force || s_body_forces(sm->body);
+    m->force = w->opt.force;
     pthread_mutex_lock(&w->lock);
     m->next = w->msgs;
     w->msgs = m;
@@ -236,6 +228,7 @@ static void s_on_message(struct dn_worker *w, const struct dn_sqs_message *sm, d
         s_log_msg(DN_LOG_INFO, "ignored s3:TestEvent", m, NULL, NULL);
         w->stats.ignored++;
     } else {
+        m->force |= ev.force;
         for (size_t i = 0; i < ev.nskips; i++)
             s_log_msg(DN_LOG_INFO, "skipped record", m, NULL, ev.skips[i].reason);
         if (!ev.njobs)

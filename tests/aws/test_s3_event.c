@@ -116,6 +116,28 @@ DN_TEST(moto_record_without_sequencer)
     dn_s3_event_batch_clean_up(&b);
 }
 
+DN_TEST(force_flag_beside_records)
+{
+    /* dancer reprocess --enqueue --force writes "dancerForce": true beside
+     * Records; an ordinary notification has none. */
+    static const char forced[] =
+        "{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Reprocess\","
+        "\"s3\":{\"bucket\":{\"name\":\"dancer-uploads\"},\"object\":{\"key\":\"uploads/a.mp4\","
+        "\"size\":1,\"eTag\":\"e\"}}}],\"dancerForce\":true}";
+    struct dn_config cfg;
+    struct dn_s3_event_filter f;
+    struct dn_s3_event_batch b;
+    struct dn_err err = {0};
+    s_filter(&cfg, &f);
+    DN_CHECK_OK(dn_s3_event_parse(forced, sizeof(forced) - 1, &f, &b, &err), &err);
+    DN_EXPECT_INT(b.njobs, 1);
+    DN_EXPECT(b.force);
+    dn_s3_event_batch_clean_up(&b);
+    DN_CHECK_OK(s_parse("events/aws_put.json", &f, &b, &err), &err);
+    DN_EXPECT(!b.force);
+    dn_s3_event_batch_clean_up(&b);
+}
+
 DN_TEST(test_event_recognised)
 {
     struct dn_config cfg;
