@@ -14,9 +14,9 @@
  * it is finished, so one slow video does not hold back the other videos'
  * results and message deletes.
  *
- * Plugging in the pipeline: give it a dn_analyzer_factory_fn and name that
- * function in DN_CLI_PIPELINE (src/cli/cli.h); `dancer worker` and
- * `dancer reprocess` then run it, and stop saying "not built yet".
+ * The pipeline's factory (dn_pipeline_analyzer_new) is named in
+ * DN_CLI_PIPELINE (src/cli/cli.h): `dancer worker` and `dancer reprocess`
+ * run it; the tests' dancer-test binary plugs in a test analyzer instead.
  *
  * Threads: analyze() runs on the worker's analysis thread, one call at a
  * time. `done` may be called from any thread (the analyzer's own decode or

@@ -39,9 +39,10 @@ void dn_worker_abstime(struct timespec *ts, double in_s)
  * failing upload is retried until the retention period drops it. */
 static int s_check_queue(struct dn_worker *w, struct dn_err *err)
 {
-    static const char *const names[] = {"QueueArn", "RedrivePolicy", "VisibilityTimeout"};
+    /* Also the check that the queue is there and ours to read. */
+    static const char *const names[] = {"RedrivePolicy"};
     struct dn_sqs_attrs a = {0};
-    int rc = dn_sqs_get_attributes(w->aws->sqs, w->queue_url, names, 3, &a, err);
+    int rc = dn_sqs_get_attributes(w->aws->sqs, w->queue_url, names, 1, &a, err);
     if (rc) {
         dn_err_prefix(err, "queue %s: ", w->queue_url);
         goto cleanup;

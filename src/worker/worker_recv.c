@@ -246,10 +246,8 @@ static void s_release_all(struct dn_worker *w, struct dn_wrecv *r)
 {
     for (size_t i = 0; i < r->msgs.n; i++) {
         struct dn_wmsg *m = s_msg_new(w, &r->msgs.items[i], r->t_sent);
-        if (!m)
-            continue;
-        m->cancelled = true;
-        dn_worker_msg_settle(w, m);
+        if (m)
+            dn_worker_release_now(w, m);
     }
 }
 
