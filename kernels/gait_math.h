@@ -200,20 +200,25 @@ DN_GM float dn_gm_med5_res(const float *ring, int m, int t)
  * with full visibility) hide inside a plain median/MAD window, whose spread
  * is the landmark's own motion; they moved Zeni's events by 3-6 frames.
  * Needs 7 residuals in the window. ring[] keeps the original values, so
- * earlier rejections do not bias later windows. */
+ * earlier rejections do not bias later windows; res[] keeps the residuals of
+ * the window, so each sample's is computed once, not once per window. */
 DN_GM void dn_gm_hampel(float *x, long xs, int n, float k, int w, float floor)
 {
-    float ring[DN_GM_HAMPEL_RING], r[2 * DN_GM_HAMPEL_WMAX + 1];
+    float ring[DN_GM_HAMPEL_RING], res[2 * DN_GM_HAMPEL_WMAX + 1], r[2 * DN_GM_HAMPEL_WMAX + 1];
     w = w < 3 ? 3 : w > DN_GM_HAMPEL_WMAX ? DN_GM_HAMPEL_WMAX : w;
-    const int m = 2 * w + 5, reach = w + 2;
+    const int m = 2 * w + 5, mr = 2 * w + 1, reach = w + 2;
     for (int t = -reach; t <= reach; t++)
         ring[((t % m) + m) % m] = (t >= 0 && t < n) ? x[(long)t * xs] : NAN;
+    for (int t = -w; t < w; t++)
+        res[((t % mr) + mr) % mr] = dn_gm_med5_res(ring, m, t);
     for (int i = 0; i < n; i++) {
-        float ri = dn_gm_med5_res(ring, m, i);
+        /* the window's newest residual; the slot of t = i - w - 1 receives it */
+        res[(i + w) % mr] = dn_gm_med5_res(ring, m, i + w);
+        float ri = res[i % mr];
         if (isfinite(ri)) {
             int c = 0;
             for (int j = i - w; j <= i + w; j++) {
-                float rj = dn_gm_med5_res(ring, m, j);
+                float rj = res[((j % mr) + mr) % mr];
                 if (isfinite(rj))
                     r[c++] = fabsf(rj);
             }
