@@ -47,6 +47,12 @@ void dn_s3_client_destroy(struct dn_s3_client *c);
 /* The signing region in use ("us-east-1"). Valid for the client's life. */
 const char *dn_s3_client_region(const struct dn_s3_client *c);
 
+/* "s3://BUCKET" or "s3://BUCKET/REST": the bucket into bucket[bucket_len]
+ * and *rest pointing into url after the '/' ("" without one). False, with
+ * nothing promised about the outputs, when url is not such a URL: no
+ * "s3://", an empty bucket, or a bucket longer than bucket_len - 1. */
+bool dn_s3_url_split(const char *url, char *bucket, size_t bucket_len, const char **rest);
+
 /* --- objects ------------------------------------------------------------- */
 
 /* User metadata pair (x-amz-meta-<name>). Names are lower-case, without

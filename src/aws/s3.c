@@ -24,6 +24,20 @@ struct dn_s3_client {
     struct dn_http_pool *http;
 };
 
+bool dn_s3_url_split(const char *url, char *bucket, size_t bucket_len, const char **rest)
+{
+    if (strncmp(url, "s3://", 5))
+        return false;
+    const char *b = url + 5, *slash = strchr(b, '/');
+    size_t n = slash ? (size_t)(slash - b) : strlen(b);
+    if (n == 0 || n >= bucket_len)
+        return false;
+    memcpy(bucket, b, n);
+    bucket[n] = '\0';
+    *rest = slash ? slash + 1 : "";
+    return true;
+}
+
 int dn_s3_client_new(const struct dn_config *cfg, struct dn_creds_provider *creds,
                      struct dn_http_pool *http, struct dn_s3_client **out, struct dn_err *err)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dancer/s3.h"
 #include "dancer/worker.h"
 
 static const char s_usage[] =
@@ -32,21 +33,6 @@ static const struct option s_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* s3://bucket/prefix into bucket and prefix (pointers into a copy). */
-static bool s_parse_url(const char *url, char *buf, size_t len, const char **bucket,
-                        const char **prefix)
-{
-    if (strncmp(url, "s3://", 5) || strlen(url + 5) >= len || !url[5] || url[5] == '/')
-        return false;
-    snprintf(buf, len, "%s", url + 5);
-    char *slash = strchr(buf, '/');
-    *bucket = buf;
-    *prefix = slash ? slash + 1 : "";
-    if (slash)
-        *slash = '\0';
-    return true;
-}
-
 static int s_run(struct dn_cli *cli, struct dn_reprocess_options *ropt,
                  dn_analyzer_factory_fn *factory)
 {
@@ -68,7 +54,7 @@ int dn_cmd_reprocess_with(int argc, char **argv, dn_analyzer_factory_fn *factory
 {
     struct dn_cli cli;
     struct dn_reprocess_options ropt = {.out = stdout};
-    char url[2048];
+    char bucket[256];
     bool done;
     int opt, rc;
     dn_cli_init(&cli, "reprocess", s_usage);
@@ -87,8 +73,9 @@ int dn_cmd_reprocess_with(int argc, char **argv, dn_analyzer_factory_fn *factory
         return rc;
     if (optind != argc - 1)
         return dn_cli_usage_error(&cli, "expected exactly one s3://bucket/prefix/");
-    if (!s_parse_url(argv[optind], url, sizeof(url), &ropt.bucket, &ropt.prefix))
+    if (!dn_s3_url_split(argv[optind], bucket, sizeof(bucket), &ropt.prefix))
         return dn_cli_usage_error(&cli, "'%s' is not an s3://bucket/prefix/ URL", argv[optind]);
+    ropt.bucket = bucket;
     ropt.batch = cli.cfg.sqs_max_messages;
     ropt.progress_bar = isatty(fileno(stdout));
     return s_run(&cli, &ropt, factory);

@@ -83,16 +83,12 @@ int dn_byte_source_open(const char *input, struct dn_s3_client *s3, struct dn_by
     *out = NULL;
     if (strncmp(input, "s3://", 5))
         return dn_byte_source_file_new(input, out, err);
-    const char *slash = strchr(input + 5, '/');
-    if (!slash || slash == input + 5 || !slash[1])
-        return dn_err_set(err, DN_ERR_USAGE, "%s: expected s3://BUCKET/KEY", input);
+    char bucket[256];
+    const char *key;
+    if (!dn_s3_url_split(input, bucket, sizeof(bucket), &key) || !key[0])
+        return dn_err_set(err, DN_ERR_USAGE, "%s: expected s3://BUCKET/KEY (a bucket name of at most "
+                          "%zu characters)", input, sizeof(bucket) - 1);
     if (!s3)
         return dn_err_set(err, DN_ERR_CONFIG, "%s: S3 input without an S3 client", input);
-    char bucket[256];
-    size_t n = (size_t)(slash - (input + 5));
-    if (n >= sizeof(bucket))
-        return dn_err_set(err, DN_ERR_USAGE, "%s: bucket name too long", input);
-    memcpy(bucket, input + 5, n);
-    bucket[n] = '\0';
-    return dn_byte_source_s3_new(s3, bucket, slash + 1, out, err);
+    return dn_byte_source_s3_new(s3, bucket, key, out, err);
 }

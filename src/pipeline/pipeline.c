@@ -12,6 +12,7 @@
 #include "dancer/config.h"
 #include "dancer/device.h"
 #include "dancer/log.h"
+#include "dancer/s3.h"
 #include "dancer/trace.h"
 #include "pipeline_internal.h"
 
@@ -135,17 +136,14 @@ const char *dn_pipeline_model_sha256(const struct dn_pipeline *p)
 
 /* ---- a run ---------------------------------------------------------------- */
 
-/* "s3://bucket/key" into bucket and key; false when uri is not one. */
-static bool s_split_s3(const char *uri, char *bucket, size_t blen, char *key, size_t klen)
+/* "s3://bucket/key" into bucket and key; both left "" when uri is not one. */
+static void s_split_s3(const char *uri, char *bucket, size_t blen, char *key, size_t klen)
 {
-    if (strncmp(uri, "s3://", 5))
-        return false;
-    const char *b = uri + 5, *slash = strchr(b, '/');
-    if (!slash || slash == b || !slash[1] || (size_t)(slash - b) >= blen)
-        return false;
-    snprintf(bucket, blen, "%.*s", (int)(slash - b), b);
-    snprintf(key, klen, "%s", slash + 1);
-    return true;
+    const char *rest;
+    if (dn_s3_url_split(uri, bucket, blen, &rest) && rest[0])
+        snprintf(key, klen, "%s", rest);
+    else
+        bucket[0] = '\0';
 }
 
 static void s_video_init(struct dn_pipeline *p, struct dn_pl_video *v, size_t i,

@@ -1,9 +1,10 @@
-/* test_endpoint.c — region precedence, endpoint overrides and S3 addressing. */
+/* test_endpoint.c — region precedence, endpoint overrides, S3 addressing and s3:// URLs. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "dancer/config.h"
 #include "dancer/endpoint.h"
+#include "dancer/s3.h"
 #include "test.h"
 
 static void s_set(struct dn_config *cfg, const char *name, const char *value)
@@ -186,4 +187,23 @@ DN_TEST(s3_addressing)
     /* Keys are never normalised: dot segments and double slashes stay. */
     s_target(&local, DN_ADDRESSING_PATH, "b", "a/../b//c", "http://127.0.0.1:5000/b/a/../b//c",
              "127.0.0.1:5000", "/b/a/../b//c");
+}
+
+DN_TEST(s3_url_split)
+{
+    char bucket[8];
+    const char *rest = NULL;
+    DN_CHECK(dn_s3_url_split("s3://bkt/uploads/a b.mp4", bucket, sizeof(bucket), &rest));
+    DN_EXPECT_STR(bucket, "bkt");
+    DN_EXPECT_STR(rest, "uploads/a b.mp4");
+    DN_CHECK(dn_s3_url_split("s3://bkt", bucket, sizeof(bucket), &rest));
+    DN_EXPECT_STR(rest, "");
+    DN_CHECK(dn_s3_url_split("s3://bkt/", bucket, sizeof(bucket), &rest));
+    DN_EXPECT_STR(rest, "");
+    DN_EXPECT(dn_s3_url_split("s3://1234567/k", bucket, sizeof(bucket), &rest)); /* 7 fits in 8 */
+    DN_EXPECT(!dn_s3_url_split("s3://12345678/k", bucket, sizeof(bucket), &rest));
+    DN_EXPECT(!dn_s3_url_split("s3:///k", bucket, sizeof(bucket), &rest));
+    DN_EXPECT(!dn_s3_url_split("s3://", bucket, sizeof(bucket), &rest));
+    DN_EXPECT(!dn_s3_url_split("https://bkt/k", bucket, sizeof(bucket), &rest));
+    DN_EXPECT(!dn_s3_url_split("walk.mp4", bucket, sizeof(bucket), &rest));
 }
