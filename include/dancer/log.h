@@ -25,6 +25,10 @@ void dn_log_configure(enum dn_log_format format, enum dn_log_level min_level,
 int dn_log_format_parse(const char *s);
 int dn_log_level_parse(const char *s);
 
+/* Now as RFC 3339 UTC with milliseconds ("2026-11-29T20:41:07.123Z"), the
+ * log lines' "ts"; buf needs 25 bytes. */
+void dn_log_timestamp(char *buf, size_t len);
+
 /* A plain message. */
 void dn_logf(enum dn_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -43,7 +43,7 @@ int dn_log_level_parse(const char *s)
 }
 
 /* RFC 3339 UTC with milliseconds: what CloudWatch and jq sort correctly. */
-static void s_timestamp(char *buf, size_t len)
+void dn_log_timestamp(char *buf, size_t len)
 {
     struct timespec ts;
     struct tm tm;
@@ -102,7 +102,7 @@ void dn_log_event(enum dn_log_level level, const char *msg, cJSON *fields)
         return;
     }
     char ts[40];
-    s_timestamp(ts, sizeof(ts));
+    dn_log_timestamp(ts, sizeof(ts));
     char *line = NULL;
     if (s_format == DN_LOG_TEXT) {
         line = s_format_text(ts, level, msg, fields);

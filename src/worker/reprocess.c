@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "dancer/log.h"
 #include "worker_internal.h"
@@ -82,16 +80,6 @@ static char *s_key_encode(const char *key)
     return dn_strbuf_take(&b);
 }
 
-static void s_now_iso(char *buf, size_t len)
-{
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
-}
-
 char *dn_reprocess_event_body(const char *bucket, const char *key, uint64_t size,
                               const char *etag, bool force)
 {
@@ -100,7 +88,7 @@ char *dn_reprocess_event_body(const char *bucket, const char *key, uint64_t size
     cJSON *doc = cJSON_CreateObject(), *records = cJSON_AddArrayToObject(doc, "Records");
     cJSON *r = cJSON_CreateObject();
     cJSON_AddItemToArray(records, r);
-    s_now_iso(when, sizeof(when));
+    dn_log_timestamp(when, sizeof(when));
     snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", bucket);
     cJSON_AddStringToObject(r, "eventVersion", "2.1");
     cJSON_AddStringToObject(r, "eventSource", "aws:s3");
