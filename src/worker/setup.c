@@ -167,6 +167,19 @@ cleanup:
     return rc;
 }
 
+/* The bucket before anything is created: a missing or unreadable bucket
+ * (a typo, another account's, a missing s3:GetBucketNotification grant)
+ * would otherwise fail at the last step and leave two new queues behind. */
+static int s_check_bucket(struct s_setup *s, struct dn_err *err)
+{
+    struct dn_s3_notification n = {0};
+    int rc = dn_s3_get_notification(s->aws->s3, s->opt->bucket, &n, err);
+    dn_s3_notification_clean_up(&n);
+    if (rc)
+        dn_err_prefix(err, "bucket %s (nothing was created or changed): ", s->opt->bucket);
+    return rc;
+}
+
 static void s_init(struct s_setup *s, const struct dn_config *cfg,
                    const struct dn_setup_options *opt, struct dn_worker_aws *aws)
 {
@@ -187,7 +200,9 @@ int dn_setup_run(const struct dn_config *cfg, const struct dn_setup_options *opt
 {
     struct s_setup s;
     s_init(&s, cfg, opt, aws);
-    int rc = s_queues(&s, err);
+    int rc = s_check_bucket(&s, err);
+    if (!rc)
+        rc = s_queues(&s, err);
     if (!rc)
         rc = s_policy(&s, err);
     if (!rc)

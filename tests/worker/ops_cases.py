@@ -112,6 +112,21 @@ def setup_idempotent():
 
 
 @case
+def setup_missing_bucket():
+    """setup on a bucket that does not exist says so and creates nothing:
+    before, it made both queues and failed at the notification."""
+    url = endpoint()
+    s3, sqs = clients(url)
+    bucket = unique("dn-nobucket")
+    p = subprocess.run([CASES.bin, "setup", "--bucket", bucket, "--queue", bucket + "-q"],
+                       env=env(url), capture_output=True, text=True, timeout=120)
+    check(p.returncode != 0, f"setup succeeded on a missing bucket:\n{p.stdout}\n{p.stderr}")
+    check(f"bucket {bucket}" in p.stderr and "nothing was created" in p.stderr, f"message:\n{p.stderr}")
+    names = [u.rsplit("/", 1)[1] for u in sqs.list_queues(QueueNamePrefix=bucket).get("QueueUrls", [])]
+    check(names == [], f"setup left queues behind: {names}")
+
+
+@case
 def setup_print():
     """--print gives a script of AWS CLI commands; run with the AWS CLI it
     makes a set-up that doctor passes."""
