@@ -94,8 +94,10 @@ static double s_rate(const struct dn_gait_video *v, const double *f, int i, int 
     return (f[b] - f[a]) * v->fps / (b - a);
 }
 
-/* Label of frame i given its pelvis speed (leg/s) and approach rate (1/s). */
-static int s_label(const struct dn_gait_video *v, int i, double vx, double rate, double activity)
+/* Label of frame i given its pelvis speed (leg/s; travel: averaged over a
+ * stride, which cancels the pelvis's sway) and approach rate (1/s). */
+static int s_label(const struct dn_gait_video *v, int i, double vx, double travel, double rate,
+                   double activity)
 {
     if (!isfinite(v->leg_frame_px[i]) || !(v->leg_frame_px[i] > 0) || !(v->torso_px[i] > 0))
         return DN_GL_INVALID;
@@ -113,6 +115,13 @@ static int s_label(const struct dn_gait_video *v, int i, double vx, double rate,
     }
     if (fabs(rate) >= S_APPROACH_RATE_MIN)
         return rate > 0 ? DN_GL_FRONT : DN_GL_BACK;
+    /* Neither approaching nor receding but crossing the picture: walking
+     * across it, whatever the shoulders' width says. A pose model unsure of
+     * a small figure's depth can spread its shoulders in profile (the
+     * walker's 320x180 clip: 0.28-0.33 torso lengths for its last second,
+     * which read as a back view walking in place). */
+    if (fabs(travel) >= S_PELVIS_SPEED_MIN)
+        return travel > 0 ? DN_GL_SIDE_POS : DN_GL_SIDE_NEG;
     /* In place: facing the camera shows the subject's left shoulder on the
      * image's right. */
     return dn_gv_x(v, i, DN_GK_SHOULDER_L) > dn_gv_x(v, i, DN_GK_SHOULDER_R) ? DN_GL_FRONT : DN_GL_BACK;
@@ -207,7 +216,8 @@ int dn_gait_find_bouts(struct dn_gait_video *v, struct dn_err *err)
     for (int i = 0; i < n; i++) {
         vx[i] = s_rate(v, pelvis, i, h_v > 0 ? h_v : 1) / v->leg_frame_px[i];
         rate[i] = s_rate(v, logt, i, h_rate > 0 ? h_rate : 1);
-        raw[i] = (unsigned char)s_label(v, i, vx[i], rate[i], s_activity(v, i, h_act > 0 ? h_act : 1));
+        double travel = s_rate(v, pelvis, i, h_act > 0 ? h_act : 1) / v->leg_frame_px[i];
+        raw[i] = (unsigned char)s_label(v, i, vx[i], travel, rate[i], s_activity(v, i, h_act > 0 ? h_act : 1));
         count[raw[i]]++;
         v->dir[i] = 0.0f;
     }

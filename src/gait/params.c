@@ -532,7 +532,17 @@ static void s_check_bout(struct dn_gait_video *v, int b)
     }
     step = nstep ? step / nstep : NAN;
     stride = nstride ? stride / nstride : NAN;
-    if (pairs >= 2 && alternating < S_MIN_ALTERNATION * pairs)
+    bool any = false;
+    for (size_t i = 0; i < v->res->n_events && !any; i++)
+        any = e[i].bout == b;
+    /* Facing the camera events are published only as far as the rhythm
+     * confirms them: unchecked, they were off by up to 0.5 s on the walker
+     * (ACCURACY.md). */
+    if (any && bt->view != DN_GAIT_VIEW_SIDE && !isfinite(T))
+        snprintf(bt->events_rejected, sizeof(bt->events_rejected),
+                 "gait events rejected: facing the camera they are kept only when the feet's "
+                 "periodicity confirms them, and this bout has no clear rhythm");
+    else if (pairs >= 2 && alternating < S_MIN_ALTERNATION * pairs)
         snprintf(bt->events_rejected, sizeof(bt->events_rejected),
                  "gait events rejected: only %d of %d consecutive heel strikes alternate feet", alternating, pairs);
     else if (isfinite(T) && (fabs(step / (T / 2) - 1) > S_RHYTHM_TOLERANCE || fabs(stride / T - 1) > S_RHYTHM_TOLERANCE))

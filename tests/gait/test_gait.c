@@ -185,6 +185,46 @@ DN_TEST(events_at_the_frame_edge_are_dropped)
     dn_track_destroy(t);
 }
 
+/* A pose model unsure of a small figure's depth can spread the shoulders
+ * and hips of a profile (BlazePose on the walker's 320x180 clip: 0.3 torso
+ * lengths for its last second). A subject crossing the picture without
+ * coming closer or going away walks across it: one side-view bout, not a
+ * back view "walking in place" for the second half. */
+DN_TEST(wide_shoulders_crossing_the_picture_are_a_side_view)
+{
+    struct dn_err err = {0};
+    struct synth_params p;
+    struct synth_truth tr;
+    struct dn_track *t;
+    struct dn_gait_options o;
+    struct dn_gait_result *r = NULL;
+    synth_defaults(&p);
+    DN_CHECK(synth_track(&p, &t, &tr) == 0);
+    for (size_t i = t->n_frames / 2; i < t->n_frames; i++) {
+        struct dn_landmark *lm = t->frames[i].image;
+        double torso = hypot(lm[DN_LM_LEFT_SHOULDER].x - lm[DN_LM_LEFT_HIP].x,
+                             lm[DN_LM_LEFT_SHOULDER].y - lm[DN_LM_LEFT_HIP].y);
+        for (int k = 0; k < 2; k++) { /* 0.35 torso lengths apart, left to the right of the image */
+            int l = k ? DN_LM_LEFT_HIP : DN_LM_LEFT_SHOULDER;
+            double mid = 0.5 * (lm[l].x + lm[l + 1].x);
+            lm[l].x = (float)(mid + 0.175 * torso);
+            lm[l + 1].x = (float)(mid - 0.175 * torso);
+        }
+    }
+    dn_gait_options_init(&o);
+    struct dn_gait_input in = {t, 0};
+    DN_CHECK_OK(dn_gait_analyze(&in, 1, &o, &r, &err), &err);
+    DN_EXPECT_INT(r->n_bouts, 1);
+    DN_EXPECT_INT(r->view, DN_GAIT_VIEW_SIDE);
+    DN_EXPECT(r->n_bouts >= 1 && r->bouts[0].direction == p.direction);
+    DN_EXPECT(r->n_bouts >= 1 && r->bouts[0].end_s - r->bouts[0].start_s > 0.9 * p.duration_s);
+    int unmatched = 0;
+    DN_EXPECT(s_event_error(r, &tr, DN_GAIT_TOE_OFF, 0.1, &unmatched) <= 1.0 / 30);
+    DN_EXPECT_INT(unmatched, 0);
+    dn_gait_result_destroy(r);
+    dn_track_destroy(t);
+}
+
 DN_TEST(single_stride_is_not_a_gait_cycle)
 {
     struct synth_params p;
@@ -281,6 +321,23 @@ DN_TEST(front_view_events_failing_the_check_are_dropped)
     DN_EXPECT_INT((int)r->n_events, 0); /* none published */
     DN_EXPECT(r->detected); /* the rhythm still times the walk */
     DN_EXPECT_NEAR(r->params[DN_GP_CADENCE].all.mean, p.cadence, 0.015 * p.cadence);
+    dn_gait_result_destroy(r);
+}
+
+/* A front-view bout too short for a rhythm (two strides must fit in it)
+ * has nothing to check its events against: none is published. */
+DN_TEST(front_view_events_without_a_rhythm_are_dropped)
+{
+    struct synth_params p;
+    synth_defaults(&p);
+    p.view = SYNTH_FRONT;
+    p.duration_s = 2.0; /* strides of 1.09 s */
+    struct dn_gait_result *r = s_run(&p, 0, NULL);
+    DN_CHECK(r != NULL && r->n_bouts == 1);
+    DN_EXPECT(isnan(r->bouts[0].stride_period_s));
+    DN_EXPECT(strstr(r->bouts[0].events_rejected, "no clear rhythm") != NULL);
+    DN_EXPECT_INT((int)r->n_events, 0);
+    DN_EXPECT(!r->detected);
     dn_gait_result_destroy(r);
 }
 
