@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "dn_git_commit.h" /* generated: DN_GIT_COMMIT */
 #include "dancer/device.h"
 
 static const char s_usage[] =

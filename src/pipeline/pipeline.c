@@ -14,13 +14,11 @@
 #include "dancer/log.h"
 #include "dancer/s3.h"
 #include "dancer/trace.h"
+#include "dn_git_commit.h" /* generated: DN_GIT_COMMIT */
 #include "pipeline_internal.h"
 
 #ifndef DN_VERSION
 #define DN_VERSION "0.0.0"
-#endif
-#ifndef DN_GIT_COMMIT
-#define DN_GIT_COMMIT "unknown"
 #endif
 
 #define S_DETECTOR "pose_detection.dnm"

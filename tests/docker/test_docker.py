@@ -7,6 +7,8 @@
                                  sources; hadolint when installed
     test_docker.py compose       docker/compose.yaml: moto + setup once + CPU worker
     test_docker.py template      docker/aws/dancer.yaml's `docker run` fits the image
+    test_docker.py commit        cmake/git_commit.cmake: the commit a build (with or
+                                 without .git, as in the image) reports
     test_docker.py scripts DANCER
                                  the build stage's helper scripts on this machine:
                                  runtime-packages.sh names FFmpeg/libcurl/... packages
@@ -99,6 +101,10 @@ def check_dockerfile():
         for path in re.findall(r"(?<![\w/])((?:scripts|docker|models)/[\w./-]+)", rest):
             check(os.path.isfile(path) and os.access(path, os.X_OK), f"{path} exists and is executable")
     check("CMAKE_CUDA_ARCHITECTURES" in runs, "build sets CMAKE_CUDA_ARCHITECTURES")
+    # No .git in the context: the commit results name comes in as a build arg
+    # (cmake/git_commit.cmake reads it from the environment).
+    check(any(kw == "ARG" and rest.split("=")[0] == "DANCER_GIT_COMMIT" for kw, rest in b),
+          "build stage takes ARG DANCER_GIT_COMMIT")
     check(any(kw == "COPY" and f"--from={b_name}" in rest and "dancer" in rest for kw, rest in r),
           "runtime copies the dancer binary from the build stage")
 
@@ -163,6 +169,7 @@ def check_compose():
         b = svc[name].get("build", {})
         check(os.path.normpath(os.path.join("docker", b.get("context", ""), b.get("dockerfile", "")))
               == DOCKERFILE, f"{name} builds {DOCKERFILE}")
+        check("DANCER_GIT_COMMIT" in b.get("args", {}), f"{name} passes DANCER_GIT_COMMIT to the build")
         env = svc[name].get("environment", {})
         check(env.get("AWS_ENDPOINT_URL", "").startswith("http://s3sqs:"), f"{name} talks to s3sqs")
     dep = svc["worker"].get("depends_on", {}).get("setup", {})
@@ -236,8 +243,43 @@ def check_scripts(dancer):
     check(p.returncode != 0, "check-nvdec.sh fails on a libavcodec without nvdec")
 
 
+def check_commit():
+    """cmake/git_commit.cmake: git describe in a checkout, DANCER_GIT_COMMIT
+    without one (the image's build context), else "unknown"; the header is
+    rewritten only when its text changes (an unchanged commit rebuilds
+    nothing)."""
+    import tempfile
+    script = os.path.abspath("cmake/git_commit.cmake")
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "dn_git_commit.h")
+
+        def stamp(src, **env):
+            e = {k: v for k, v in os.environ.items() if k != "DANCER_GIT_COMMIT"}
+            e.update(env)
+            p = subprocess.run(["cmake", f"-DSRC={src}", f"-DOUT={out}", "-P", script], env=e,
+                               capture_output=True, text=True)
+            check(p.returncode == 0, f"git_commit.cmake runs: {p.stderr}")
+            return open(out).read() if os.path.exists(out) else ""
+
+        bare = os.path.join(d, "src")
+        os.mkdir(bare)
+        check(stamp(bare, DANCER_GIT_COMMIT="abc1234") == '#define DN_GIT_COMMIT "abc1234"\n',
+              "no .git: the commit from DANCER_GIT_COMMIT")
+        check(stamp(bare, DANCER_GIT_COMMIT='x"; evil') == '#define DN_GIT_COMMIT "x___evil"\n',
+              "a commit is made safe for a C string")
+        check(stamp(bare) == '#define DN_GIT_COMMIT "unknown"\n', "no .git, no variable: unknown")
+        os.utime(out, (0, 0))
+        stamp(bare)
+        check(os.stat(out).st_mtime == 0, "an unchanged commit leaves the header untouched")
+        want = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                              text=True).stdout.strip()
+        if want:
+            check(stamp(os.getcwd(), DANCER_GIT_COMMIT="ignored") == f'#define DN_GIT_COMMIT "{want}"\n',
+                  f"a checkout: git describe ({want})")
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("dockerfile", "compose", "template", "scripts"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("dockerfile", "compose", "template", "scripts", "commit"):
         sys.exit(__doc__)
     if sys.argv[1] == "dockerfile":
         check_dockerfile()
@@ -245,6 +287,8 @@ def main():
         check_compose()
     elif sys.argv[1] == "template":
         check_template()
+    elif sys.argv[1] == "commit":
+        check_commit()
     else:
         if shutil.which("dpkg-query") is None:
             print("skip: not a Debian-family system")
