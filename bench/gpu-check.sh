@@ -166,7 +166,8 @@ section_pose_pipeline() {
     esac
 }
 
-echo "gpu-check: $(date -u +%FT%TZ) on $(hostname), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+commit=$(git describe --always --dirty 2>/dev/null || cat .carry/gpu/commit 2>/dev/null || echo unknown)
+echo "gpu-check: $(date -u +%FT%TZ) on $(hostname), commit $commit (the pack's: $(cat .carry/gpu/commit 2>/dev/null || echo none))"
 status=0
 for s in "${@:-${SECTIONS[@]}}"; do
     echo

@@ -23,6 +23,8 @@ grep -q "$carry/ffmpeg" "$build/CMakeCache.txt" || { echo "gpu-prepare: FFmpeg n
 cmake --build "$build" -j"$(nproc)" --target dn_decode_bench test_gait_parity >/dev/null
 rm -rf "$carry/gpu"
 mkdir -p "$carry/gpu/bin" "$carry/gpu/lib" "$carry/gpu/videos"
+# The device gets no .git: gpu-check.sh names the commit the pack was built at.
+git describe --always --dirty >"$carry/gpu/commit" 2>/dev/null || echo unknown >"$carry/gpu/commit"
 cp "$build/bench/decode/dn_decode_bench" "$carry/gpu/bin/"
 cp "$build/tests/gait/test_gait_parity" "$carry/gpu/bin/" # section gait
 # Every shared library they need beyond glibc and the carried FFmpeg (cJSON,
