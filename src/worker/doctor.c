@@ -225,25 +225,52 @@ static bool s_sends_created(const struct dn_s3_queue_config *q)
     return false;
 }
 
-/* The notification filter against the worker's S3_PREFIX / S3_SUFFIX: the
- * worker reads "uploads" as the folder "uploads/". */
-static void s_filter(struct s_doc *d, const struct dn_s3_queue_config *q)
+/* Whether a configuration's prefix is the worker's S3_PREFIX, which the
+ * worker reads as a folder ("uploads" as "uploads/"). */
+static bool s_prefix_ok(const struct s_doc *d, const struct dn_s3_queue_config *q)
 {
     char want[DN_CFG_URL];
-    const char *p = d->cfg->s3_prefix;
+    const char *p = d->cfg->s3_prefix, *have = q->prefix ? q->prefix : "";
     size_t n = strlen(p);
     /* A prefix filling the whole setting has no room for the '/': compare it as is. */
     if (snprintf(want, sizeof(want), "%s%s", p, n && p[n - 1] != '/' ? "/" : "") >= (int)sizeof(want))
         snprintf(want, sizeof(want), "%s", p);
-    const char *have_p = q->prefix ? q->prefix : "", *have_s = q->suffix ? q->suffix : "";
-    if (strcmp(have_p, want) && strcmp(have_p, p))
-        FAIL(d, "notification filter", NULL, "prefix \"%s\", but the worker expects uploads under "
-             "S3_PREFIX \"%s\"", have_p, p);
-    else if (strcasecmp(have_s, d->cfg->s3_suffix))
-        FAIL(d, "notification filter", NULL, "suffix \"%s\", but the worker expects S3_SUFFIX "
-             "\"%s\"", have_s, d->cfg->s3_suffix);
-    else
-        PASS(d, "notification filter", "prefix \"%s\", suffix \"%s\"", have_p, have_s);
+    return !strcmp(have, want) || !strcmp(have, p);
+}
+
+/* The notification filters against the worker's S3_PREFIX / S3_SUFFIX. S3
+ * compares suffixes case-sensitively and the worker does not, so each case
+ * of the suffix (.mp4 and .MP4: dn_setup_suffix_cases) needs its own
+ * configuration, or uploads named the other way are never notified. */
+static void s_filters(struct s_doc *d)
+{
+    char cases[2][DN_SETUP_SUFFIX_MAX];
+    int ncase = dn_setup_suffix_cases(d->cfg->s3_suffix, cases);
+    for (int c = 0; c < ncase; c++) {
+        const char *check = c ? "notification filter, upper case" : "notification filter";
+        const struct dn_s3_queue_config *exact = NULL, *any = NULL;
+        for (size_t i = 0; i < d->notif.nqueues; i++) {
+            const struct dn_s3_queue_config *q = &d->notif.queues[i];
+            if (!q->queue_arn || strcmp(q->queue_arn, d->arn) || !s_sends_created(q))
+                continue;
+            any = any ? any : q;
+            if (!strcmp(q->suffix ? q->suffix : "", cases[c]) && (!exact || s_prefix_ok(d, q)))
+                exact = q;
+        }
+        if (exact && s_prefix_ok(d, exact))
+            PASS(d, check, "prefix \"%s\", suffix \"%s\"", exact->prefix ? exact->prefix : "", cases[c]);
+        else if (exact)
+            FAIL(d, check, NULL, "prefix \"%s\", but the worker expects uploads under S3_PREFIX \"%s\"",
+                 exact->prefix ? exact->prefix : "", d->cfg->s3_prefix);
+        else if (c == 0)
+            FAIL(d, check, NULL, "no configuration for keys ending in \"%s\" (S3_SUFFIX \"%s\"); this "
+                 "queue's has suffix \"%s\"", cases[c], d->cfg->s3_suffix,
+                 any && any->suffix ? any->suffix : "");
+        else
+            FAIL(d, check, NULL, "no configuration for keys ending in \"%s\": S3 compares suffixes "
+                 "case-sensitively, so such uploads (cameras write .MP4, .MOV) are never notified",
+                 cases[c]);
+    }
 }
 
 static void s_notification(struct s_doc *d)
@@ -273,7 +300,7 @@ static void s_notification(struct s_doc *d)
     else
         PASS(d, check, "s3://%s -> %s", d->cfg->s3_bucket, d->arn);
     if (at >= 0)
-        s_filter(d, &d->notif.queues[at]);
+        s_filters(d);
 }
 
 /* ---- dead-letter queue ----------------------------------------------------- */

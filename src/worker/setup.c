@@ -135,34 +135,39 @@ static int s_policy(struct s_setup *s, struct dn_err *err)
     return rc;
 }
 
+/* One queue configuration per case of the suffix (dn_setup_suffix_cases:
+ * S3 matches suffixes case-sensitively), changed in one PUT. */
 static int s_notification(struct s_setup *s, struct dn_err *err)
 {
     struct dn_s3_notification n = {0};
-    struct dn_s3_queue_config want;
-    char what[DN_CFG_STR + 64];
+    char cases[2][DN_SETUP_SUFFIX_MAX], what[2][DN_CFG_STR + 64];
+    const char *state[2] = {"unchanged", "unchanged"};
+    bool put = false;
+    int ncase = dn_setup_suffix_cases(s->opt->suffix, cases);
     int rc = dn_s3_get_notification(s->aws->s3, s->opt->bucket, &n, err);
-    if (rc)
-        goto cleanup;
-    snprintf(what, sizeof(what), "bucket notification s3://%s/%s*%s -> %s", s->opt->bucket,
-             s->opt->prefix, s->opt->suffix, s->opt->queue);
-    int at = dn_setup_find_queue_config(&n, s->queue_arn);
-    if (at >= 0 && dn_setup_queue_config_matches(&n.queues[at], s->queue_arn, s->opt->prefix,
-                                                  s->opt->suffix)) {
-        s_step(s, what, "unchanged", NULL);
-        goto cleanup;
+    for (int i = 0; i < ncase && !rc; i++) {
+        snprintf(what[i], sizeof(what[i]), "bucket notification s3://%s/%s*%s -> %s", s->opt->bucket,
+                 s->opt->prefix, cases[i], s->opt->queue);
+        int at = dn_setup_find_queue_config(&n, s->queue_arn, i, cases, ncase);
+        if (at >= 0 && dn_setup_queue_config_matches(&n.queues[at], s->queue_arn, s->opt->prefix,
+                                                      cases[i]))
+            continue;
+        struct dn_s3_queue_config want;
+        dn_setup_queue_config(&want, s->queue_arn, s->opt->prefix, cases[i]);
+        want.id = (char *)dn_setup_notification_ids[i];
+        if (at >= 0 && n.queues[at].id)
+            want.id = n.queues[at].id; /* replace that configuration, whatever its Id */
+        rc = dn_s3_notification_upsert_queue(&n, &want, err);
+        state[i] = at >= 0 ? "updated" : "created";
+        put = true;
     }
-    dn_setup_queue_config(&want, s->queue_arn, s->opt->prefix, s->opt->suffix);
-    if (at >= 0 && n.queues[at].id)
-        want.id = n.queues[at].id; /* replace that configuration, whatever its Id */
-    if ((rc = dn_s3_notification_upsert_queue(&n, &want, err)) ||
-        (rc = dn_s3_put_notification(s->aws->s3, s->opt->bucket, &n, err))) {
+    if (!rc && put && (rc = dn_s3_put_notification(s->aws->s3, s->opt->bucket, &n, err))) {
         if (rc == DN_E(DN_ERR_BAD_INPUT) || rc == DN_E(DN_ERR_CONFLICT))
             dn_err_prefix(err, "another configuration of the bucket overlaps (same events, "
                           "overlapping prefix/suffix); S3 said: ");
-        goto cleanup;
     }
-    s_step(s, what, at >= 0 ? "updated" : "created", NULL);
-cleanup:
+    for (int i = 0; i < ncase && !rc; i++)
+        s_step(s, what[i], state[i], NULL);
     dn_s3_notification_clean_up(&n);
     return rc;
 }
@@ -287,23 +292,26 @@ static void s_print_policy(struct s_setup *s, FILE *out)
 static void s_print_notification(struct s_setup *s, FILE *out, size_t others)
 {
     cJSON *doc = cJSON_CreateObject(), *qs = cJSON_AddArrayToObject(doc, "QueueConfigurations");
-    cJSON *q = cJSON_CreateObject();
-    char qarn[512];
+    char qarn[512], cases[2][DN_SETUP_SUFFIX_MAX];
     snprintf(qarn, sizeof(qarn), "arn:aws:sqs:${REGION}:${ACCOUNT_ID}:%s", s->opt->queue);
-    cJSON_AddItemToArray(qs, q);
-    cJSON_AddStringToObject(q, "Id", DN_SETUP_NOTIFICATION_ID);
-    cJSON_AddStringToObject(q, "QueueArn", qarn);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(q, "Events"), cJSON_CreateString("s3:ObjectCreated:*"));
-    cJSON *rules = cJSON_AddArrayToObject(
-        cJSON_AddObjectToObject(cJSON_AddObjectToObject(q, "Filter"), "Key"), "FilterRules");
-    const char *vals[2] = {s->opt->prefix, s->opt->suffix}, *names[2] = {"prefix", "suffix"};
-    for (int i = 0; i < 2; i++) {
-        if (!vals[i] || !*vals[i])
-            continue;
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "Name", names[i]);
-        cJSON_AddStringToObject(r, "Value", vals[i]);
-        cJSON_AddItemToArray(rules, r);
+    int ncase = dn_setup_suffix_cases(s->opt->suffix, cases);
+    for (int c = 0; c < ncase; c++) { /* one per case: S3 matches suffixes case-sensitively */
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddItemToArray(qs, q);
+        cJSON_AddStringToObject(q, "Id", dn_setup_notification_ids[c]);
+        cJSON_AddStringToObject(q, "QueueArn", qarn);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(q, "Events"), cJSON_CreateString("s3:ObjectCreated:*"));
+        cJSON *rules = cJSON_AddArrayToObject(
+            cJSON_AddObjectToObject(cJSON_AddObjectToObject(q, "Filter"), "Key"), "FilterRules");
+        const char *vals[2] = {s->opt->prefix, cases[c]}, *names[2] = {"prefix", "suffix"};
+        for (int i = 0; i < 2; i++) {
+            if (!vals[i] || !*vals[i])
+                continue;
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "Name", names[i]);
+            cJSON_AddStringToObject(r, "Value", vals[i]);
+            cJSON_AddItemToArray(rules, r);
+        }
     }
     char *json = cJSON_Print(doc);
     fprintf(out, "\n# 4. bucket notification. put-bucket-notification-configuration REPLACES the\n"
@@ -332,8 +340,13 @@ static void s_peek(struct s_setup *s, size_t *others)
         !dn_sqs_queue_arn(s->aws->sqs, url, s->queue_arn, sizeof(s->queue_arn), &err))
         dn_setup_arn_field(s->queue_arn, 4, s->account, sizeof(s->account));
     if (!dn_s3_get_notification(s->aws->s3, s->opt->bucket, &n, &err)) {
-        int at = s->queue_arn[0] ? dn_setup_find_queue_config(&n, s->queue_arn) : -1;
-        *others = n.nqueues - (at >= 0) + (n.xml_before != NULL) + (n.xml_after != NULL);
+        char cases[2][DN_SETUP_SUFFIX_MAX];
+        int ncase = dn_setup_suffix_cases(s->opt->suffix, cases), ours = 0, at[2] = {-1, -1};
+        for (int i = 0; i < ncase && s->queue_arn[0]; i++) {
+            at[i] = dn_setup_find_queue_config(&n, s->queue_arn, i, cases, ncase);
+            ours += at[i] >= 0 && (i == 0 || at[i] != at[0]);
+        }
+        *others = n.nqueues - (size_t)ours + (n.xml_before != NULL) + (n.xml_after != NULL);
     }
     dn_s3_notification_clean_up(&n);
 }

@@ -132,20 +132,45 @@ void dn_setup_queue_config(struct dn_s3_queue_config *q, const char *queue_arn, 
     q->suffix = suffix && *suffix ? (char *)suffix : NULL;
 }
 
-int dn_setup_find_queue_config(const struct dn_s3_notification *n, const char *queue_arn)
+const char *const dn_setup_notification_ids[2] = {DN_SETUP_NOTIFICATION_ID,
+                                                   DN_SETUP_NOTIFICATION_ID_UPPER};
+
+int dn_setup_suffix_cases(const char *suffix, char out[2][DN_SETUP_SUFFIX_MAX])
 {
-    for (size_t i = 0; i < n->nqueues; i++)
-        if (n->queues[i].queue_arn && !strcmp(n->queues[i].queue_arn, queue_arn))
-            return (int)i;
-    for (size_t i = 0; i < n->nqueues; i++)
-        if (n->queues[i].id && !strcmp(n->queues[i].id, DN_SETUP_NOTIFICATION_ID))
-            return (int)i;
-    return -1;
+    size_t n = suffix ? strlen(suffix) : 0;
+    if (n >= DN_SETUP_SUFFIX_MAX)
+        n = DN_SETUP_SUFFIX_MAX - 1;
+    for (size_t i = 0; i < n; i++) {
+        out[0][i] = (char)tolower((unsigned char)suffix[i]);
+        out[1][i] = (char)toupper((unsigned char)suffix[i]);
+    }
+    out[0][n] = out[1][n] = '\0';
+    return strcmp(out[0], out[1]) ? 2 : 1;
 }
 
 static bool s_same_opt(const char *a, const char *b)
 {
     return !strcmp(a ? a : "", b ? b : "");
+}
+
+int dn_setup_find_queue_config(const struct dn_s3_notification *n, const char *queue_arn, int i,
+                               char cases[2][DN_SETUP_SUFFIX_MAX], int ncase)
+{
+    const char *other_id = dn_setup_notification_ids[!i], *other = ncase > 1 ? cases[!i] : NULL;
+    for (size_t k = 0; k < n->nqueues; k++)
+        if (n->queues[k].queue_arn && !strcmp(n->queues[k].queue_arn, queue_arn) &&
+            s_same_opt(n->queues[k].suffix, cases[i]))
+            return (int)k;
+    for (size_t k = 0; k < n->nqueues; k++)
+        if (n->queues[k].id && !strcmp(n->queues[k].id, dn_setup_notification_ids[i]))
+            return (int)k;
+    for (size_t k = 0; k < n->nqueues && i == 0; k++) {
+        const struct dn_s3_queue_config *q = &n->queues[k];
+        if (q->queue_arn && !strcmp(q->queue_arn, queue_arn) && !(q->id && !strcmp(q->id, other_id)) &&
+            !(other && s_same_opt(q->suffix, other)))
+            return (int)k;
+    }
+    return -1;
 }
 
 bool dn_setup_queue_config_matches(const struct dn_s3_queue_config *q, const char *queue_arn,

@@ -16,8 +16,11 @@ struct dn_s3_queue_config;
 /* The statement dancer owns in a queue policy, found and replaced by Sid so
  * that other statements survive a re-run. */
 #define DN_SETUP_POLICY_SID "AllowS3ToSendMessages"
-/* The Id of dancer's queue configuration in the bucket notification. */
+/* The Ids of dancer's queue configurations in the bucket notification: one
+ * per case of the suffix (dn_setup_suffix_cases). */
 #define DN_SETUP_NOTIFICATION_ID "dancer-uploads"
+#define DN_SETUP_NOTIFICATION_ID_UPPER "dancer-uploads-uppercase"
+#define DN_SETUP_SUFFIX_MAX 256
 /* The recommended queue attributes (the old guide's, minus its invalid
  * MaxReceiveCount attribute, which belongs inside RedrivePolicy). */
 #define DN_SETUP_RETENTION_S "1209600" /* 14 days */
@@ -47,9 +50,22 @@ bool dn_setup_arn_field(const char *arn, int index, char *out, size_t len);
 void dn_setup_queue_config(struct dn_s3_queue_config *q, const char *queue_arn, const char *prefix,
                            const char *suffix);
 
-/* Index of the queue configuration sending to queue_arn (else the one with
- * dancer's Id), or -1. */
-int dn_setup_find_queue_config(const struct dn_s3_notification *n, const char *queue_arn);
+/* S3 compares a notification's suffix with the key case-sensitively, and
+ * cameras name files .mp4 or .MP4 (.mov or .MOV): the suffix in lower and in
+ * upper case, the notification filters dancer sets up (the worker's own
+ * S3_SUFFIX filter ignores case). Returns how many: 2, or 1 when the
+ * suffix has no letters (an empty one: a configuration without a suffix
+ * filter). Configuration i has Id dn_setup_notification_ids[i]. */
+int dn_setup_suffix_cases(const char *suffix, char out[2][DN_SETUP_SUFFIX_MAX]);
+extern const char *const dn_setup_notification_ids[2];
+
+/* Index of the queue configuration for case i of the suffix (cases[0..ncase)
+ * from dn_setup_suffix_cases): the one sending to queue_arn with exactly
+ * that suffix, else the one with its Id, else, for i = 0, another one
+ * sending to queue_arn that is not the other case's (a filter since
+ * changed); -1 when none. */
+int dn_setup_find_queue_config(const struct dn_s3_notification *n, const char *queue_arn, int i,
+                               char cases[2][DN_SETUP_SUFFIX_MAX], int ncase);
 
 /* Whether a configuration sends ObjectCreated events with exactly this
  * prefix and suffix ("" and NULL alike). */

@@ -74,7 +74,9 @@ def setup_idempotent():
         "QueueConfigurations": [{"Id": "someone-else", "QueueArn": other,
                                  "Events": ["s3:ObjectRemoved:*"]}]})
     out = b.setup()
-    check(out.count("created") == 4, f"first run:\n{out}")
+    # dead-letter queue, queue, policy, and a notification per case of the
+    # suffix (S3 compares suffixes case-sensitively: .mp4 and .MP4)
+    check(out.count("created") == 5, f"first run:\n{out}")
     a = b.attrs()
     check("MaxReceiveCount" not in a, "a MaxReceiveCount queue attribute was sent")
     rp = json.loads(a["RedrivePolicy"])
@@ -88,12 +90,24 @@ def setup_idempotent():
           st[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == a["QueueArn"].split(":")[4] and
           st[0]["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:s3:::{b.bucket}", f"policy {st}")
     n = b.s3.get_bucket_notification_configuration(Bucket=b.bucket)["QueueConfigurations"]
-    check(sorted(q["Id"] for q in n) == ["dancer-uploads", "someone-else"], f"notification {n}")
+    check(sorted(q["Id"] for q in n) == ["dancer-uploads", "dancer-uploads-uppercase", "someone-else"],
+          f"notification {n}")
+    suffixes = sorted(r["Value"] for q in n if q["Id"].startswith("dancer") for r in q["Filter"]["Key"]["FilterRules"]
+                      if r["Name"] == "suffix")
+    check(suffixes == [".MP4", ".mp4"], f"suffixes {suffixes}")
     depth = b.attrs()["ApproximateNumberOfMessages"]  # the TestEvent S3 sent
     out2 = b.setup()
-    check(out2.count("unchanged") == 4 and "created" not in out2 and "updated" not in out2,
+    check(out2.count("unchanged") == 5 and "created" not in out2 and "updated" not in out2,
           f"second run:\n{out2}")
     check(b.attrs()["ApproximateNumberOfMessages"] == depth, "second run re-sent a TestEvent")
+    # An upload named .MP4 reaches the queue (moto, like S3, matches suffixes
+    # case-sensitively; with the .mp4 configuration alone it did not).
+    b.s3.put_object(Bucket=b.bucket, Key="uploads/u/WALK.MP4", Body=b"x")
+    wait_for(lambda: int(b.attrs()["ApproximateNumberOfMessages"]) == int(depth) + 1, 10,
+             "the .MP4 upload's notification")
+    msgs = b.sqs.receive_message(QueueUrl=b.queue_url(), MaxNumberOfMessages=10).get("Messages", [])
+    check(any("WALK.MP4" in m["Body"] and "dancer-uploads-uppercase" in m["Body"] for m in msgs),
+          f"no .MP4 event: {msgs}")
     # A policy statement someone else added survives a re-run that changes ours.
     pol = json.loads(a["Policy"])
     pol["Statement"].append({"Sid": "Theirs", "Effect": "Allow", "Principal": {"AWS": "*"},
@@ -101,7 +115,7 @@ def setup_idempotent():
     pol["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] = "arn:aws:s3:::elsewhere"
     b.sqs.set_queue_attributes(QueueUrl=b.queue_url(), Attributes={"Policy": json.dumps(pol)})
     out3 = b.setup()
-    check("updated   queue policy" in out3 and out3.count("unchanged") == 3, f"third run:\n{out3}")
+    check("updated   queue policy" in out3 and out3.count("unchanged") == 4, f"third run:\n{out3}")
     sids = sorted(s["Sid"] for s in json.loads(b.attrs()["Policy"])["Statement"])
     check(sids == ["AllowS3ToSendMessages", "Theirs"], f"statements {sids}")
     # moto drops a queue's Policy on any SetQueueAttributes call (SQS keeps
@@ -192,6 +206,8 @@ def doctor_checks():
         "bucket notification points at this queue": [
             lambda b: notify(b, "uploads/", ".mp4", other_queue_arn(b.sqs, b.bucket + "-x"))],
         "notification filter": [lambda b: notify(b, "videos/", ".mp4")],
+        # as setup left it before 2026-11-29: keys ending in .MP4 never notified
+        "notification filter, upper case": [lambda b: notify(b, "uploads/", ".mp4")],
         "results cannot retrigger the notification": [lambda b: notify(b, "", "")],
         "dead-letter queue attached": [
             lambda b: b.sqs.set_queue_attributes(QueueUrl=b.queue_url(), Attributes={"RedrivePolicy": ""}),

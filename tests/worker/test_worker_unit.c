@@ -208,3 +208,40 @@ DN_TEST(doctor_rules)
     DN_EXPECT(dn_setup_filter_selects(NULL, NULL, "results/a.json"));
     DN_EXPECT(dn_setup_filter_selects("", ".json", "results/a.json"));
 }
+
+/* S3 matches notification suffixes case-sensitively: setup makes one
+ * configuration per case, and finds each again by queue and exact suffix,
+ * else by its Id; an older configuration for the queue (another filter) is
+ * taken over by the first. */
+DN_TEST(notification_per_suffix_case)
+{
+    char c[2][DN_SETUP_SUFFIX_MAX];
+    DN_EXPECT_INT(dn_setup_suffix_cases(".mp4", c), 2);
+    DN_EXPECT_STR(c[0], ".mp4");
+    DN_EXPECT_STR(c[1], ".MP4");
+    DN_EXPECT_INT(dn_setup_suffix_cases(".Mov", c), 2);
+    DN_EXPECT_STR(c[0], ".mov");
+    DN_EXPECT_STR(c[1], ".MOV");
+    DN_EXPECT_INT(dn_setup_suffix_cases("_2024", c), 1);
+    DN_EXPECT_STR(c[0], "_2024");
+    DN_EXPECT_INT(dn_setup_suffix_cases("", c), 1);
+    DN_EXPECT_STR(c[0], "");
+
+    const char *arn = "arn:aws:sqs:us-east-1:123456789012:q";
+    struct dn_s3_queue_config qs[3] = {
+        {.id = "someone-else", .queue_arn = "arn:aws:sqs:us-east-1:123456789012:other", .suffix = ".mp4"},
+        {.id = "made-by-hand", .queue_arn = (char *)arn, .suffix = ".MP4"},
+        {.id = "dancer-uploads", .queue_arn = (char *)arn, .suffix = ".mov"},
+    };
+    struct dn_s3_notification n = {.queues = qs, .nqueues = 3};
+    int nc = dn_setup_suffix_cases(".mp4", c);
+    DN_EXPECT_INT(dn_setup_find_queue_config(&n, arn, 1, c, nc), 1); /* queue + exact suffix */
+    DN_EXPECT_INT(dn_setup_find_queue_config(&n, arn, 0, c, nc), 2); /* its Id (suffix changed) */
+    qs[2].id = "generated-id";
+    /* any other for the queue, but not the upper case's own */
+    DN_EXPECT_INT(dn_setup_find_queue_config(&n, arn, 0, c, nc), 2);
+    qs[2].queue_arn = "arn:aws:sqs:us-east-1:123456789012:gone";
+    DN_EXPECT_INT(dn_setup_find_queue_config(&n, arn, 0, c, nc), -1);
+    n.nqueues = 1;
+    DN_EXPECT_INT(dn_setup_find_queue_config(&n, arn, 1, c, nc), -1);
+}
