@@ -215,6 +215,35 @@ static void s_policy(struct s_doc *d)
     cJSON_Delete(policy);
 }
 
+/* ---- queue encryption -------------------------------------------------------- */
+
+/* S3 sends nothing to a queue encrypted with the AWS managed key
+ * (alias/aws/sqs): that key's policy cannot be changed to let
+ * s3.amazonaws.com use it, and the notifications are dropped with no error
+ * anywhere (AWS: "Granting permissions to publish event notification
+ * messages to a destination"). SSE-SQS works; a customer managed key works
+ * when its key policy lets s3.amazonaws.com kms:GenerateDataKey and
+ * kms:Decrypt, which dancer (no KMS client) cannot read: a WARN. */
+static void s_encryption(struct s_doc *d)
+{
+    const char *check = "queue encryption lets S3 send";
+    const char *key = dn_sqs_attrs_get(&d->attrs, "KmsMasterKeyId");
+    const char *sse = dn_sqs_attrs_get(&d->attrs, "SqsManagedSseEnabled");
+    size_t n = key ? strlen(key) : 0, tail = strlen("alias/aws/sqs");
+    if (!n)
+        PASS(d, check, "%s", sse && !strcmp(sse, "true") ? "SSE-SQS" : "no KMS key");
+    else if (n >= tail && !strcmp(key + n - tail, "alias/aws/sqs"))
+        FAIL(d, check, "encrypt the queue with SSE-SQS (aws sqs set-queue-attributes --queue-url URL "
+             "--attributes SqsManagedSseEnabled=true,KmsMasterKeyId=) or with a customer managed key "
+             "whose key policy lets s3.amazonaws.com kms:GenerateDataKey and kms:Decrypt",
+             "KmsMasterKeyId %s is the AWS managed key: S3 cannot use it and drops every notification "
+             "for this queue", key);
+    else
+        WARN(d, check, "let s3.amazonaws.com kms:GenerateDataKey and kms:Decrypt in the key's policy "
+             "(and the worker kms:Decrypt)", "KmsMasterKeyId %s: S3 can send only if the key policy "
+             "lets it (not checked)", key);
+}
+
 /* ---- bucket notification ----------------------------------------------------- */
 
 static bool s_sends_created(const struct dn_s3_queue_config *q)
@@ -433,6 +462,7 @@ int dn_doctor_run(const struct dn_config *cfg, struct dn_worker_aws *aws, FILE *
     s_queue(&d);
     if (d.queue_ok) {
         s_policy(&d);
+        s_encryption(&d);
         s_notification(&d);
         s_dlq(&d);
         s_permissions(&d);

@@ -205,6 +205,8 @@ def doctor_checks():
             {"aws:SourceArn": "arn:aws:s3:::another-bucket"}))],
         "bucket notification points at this queue": [
             lambda b: notify(b, "uploads/", ".mp4", other_queue_arn(b.sqs, b.bucket + "-x"))],
+        "queue encryption lets S3 send": [lambda b: b.sqs.set_queue_attributes(
+            QueueUrl=b.queue_url(), Attributes={"KmsMasterKeyId": "alias/aws/sqs"})],
         "notification filter": [lambda b: notify(b, "videos/", ".mp4")],
         # as setup left it before 2026-11-29: keys ending in .MP4 never notified
         "notification filter, upper case": [lambda b: notify(b, "uploads/", ".mp4")],
