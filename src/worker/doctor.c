@@ -336,7 +336,7 @@ static void s_notification(struct s_doc *d)
 
 static void s_dlq(struct s_doc *d)
 {
-    static const char *const names[] = {"MessageRetentionPeriod"};
+    static const char *const names[] = {"MessageRetentionPeriod", "ApproximateNumberOfMessages"};
     const char *check = "dead-letter queue attached";
     const char *text = dn_sqs_attrs_get(&d->attrs, "RedrivePolicy");
     cJSON *rp = text && *text ? cJSON_Parse(text) : NULL;
@@ -353,7 +353,7 @@ static void s_dlq(struct s_doc *d)
         FAIL(d, check, NULL, "maxReceiveCount %s is not 1..1000", text);
     else if (!dn_setup_arn_field(target->valuestring, 5, name, sizeof(name)) ||
              dn_sqs_get_queue_url(d->aws->sqs, name, url, sizeof(url), &err) ||
-             dn_sqs_get_attributes(d->aws->sqs, url, names, 1, &dattrs, &err))
+             dn_sqs_get_attributes(d->aws->sqs, url, names, 2, &dattrs, &err))
         FAIL(d, check, NULL, "the dead-letter queue %s cannot be read: %s", target->valuestring,
              err.msg[0] ? err.msg : "bad ARN");
     else if (atol(dn_sqs_attrs_get(&dattrs, names[0]) ? dn_sqs_attrs_get(&dattrs, names[0]) : "0") <
@@ -363,6 +363,16 @@ static void s_dlq(struct s_doc *d)
              "%s keeps messages for less time than this queue", name);
     else
         PASS(d, check, "%s after %.0f receives", target->valuestring, mrc);
+    /* Uploads that failed maxReceiveCount times wait there without a result:
+     * the first place to look when a result is missing. */
+    const char *dead = dn_sqs_attrs_get(&dattrs, names[1]);
+    if (dead && atol(dead) > 0)
+        WARN(d, "dead-letter queue is empty", "read them (aws sqs receive-message --queue-url URL; the "
+             "worker's log names each failure), fix the cause, then move them back: aws sqs "
+             "start-message-move-task --source-arn DLQ_ARN",
+             "%s upload message(s) in %s failed %.0f times and have no result", dead, name, mrc);
+    else if (dead)
+        PASS(d, "dead-letter queue is empty", "%s", name);
     dn_sqs_attrs_clean_up(&dattrs);
     cJSON_Delete(rp);
 }

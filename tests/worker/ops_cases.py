@@ -178,6 +178,12 @@ def doctor_checks():
     b.setup()
     verdicts, out = b.doctor(0)
     check(set(verdicts.values()) == {"PASS"} and len(verdicts) >= 12, out)
+    # A message in the dead-letter queue is a WARN that says where to look
+    # (doctor still passes).
+    b.sqs.send_message(QueueUrl=b.queue_url(b.queue + "-dlq"), MessageBody="{}")
+    _, out = b.doctor(0)
+    check("WARN  dead-letter queue is empty: 1 upload message(s)" in out and "start-message-move-task" in out,
+          f"dead-letter depth not reported:\n{out}")
 
     def policy(fn):
         def breaks(b):
