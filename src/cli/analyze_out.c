@@ -76,9 +76,16 @@ static void s_quality(FILE *out, const cJSON *doc, const cJSON *gait)
     const cJSON *q = s_get(doc, "quality"), *view = s_get(gait, "view");
     const cJSON *conf = s_get(q, "confidence"), *strides = s_get(q, "complete_strides");
     const cJSON *pose = s_get(q, "frames_with_pose_pct");
-    fprintf(out, "  view                 %s, %d complete strides, pose in %.0f %% of frames\n",
+    /* Timed from the feet's rhythm (front/back views): no stride has events,
+     * but the period spans this many (the stride time's n). */
+    const cJSON *method = s_get(s_get(gait, "method"), "temporal");
+    const cJSON *spanned = s_get(s_get(s_get(gait, "parameters"), "stride_time_s"), "n");
+    char rhythm[64] = "";
+    if (cJSON_IsString(method) && !strcmp(method->valuestring, "periodicity") && cJSON_IsNumber(spanned))
+        snprintf(rhythm, sizeof(rhythm), " (timed over %d from the feet's rhythm)", spanned->valueint);
+    fprintf(out, "  view                 %s, %d complete strides%s, pose in %.0f %% of frames\n",
             cJSON_IsString(view) ? view->valuestring : "none",
-            cJSON_IsNumber(strides) ? strides->valueint : 0,
+            cJSON_IsNumber(strides) ? strides->valueint : 0, rhythm,
             cJSON_IsNumber(pose) ? pose->valuedouble : 0.0);
     if (cJSON_IsNumber(conf))
         fprintf(out, "  confidence           %.2f (0..1)\n", conf->valuedouble);
