@@ -8,18 +8,24 @@ cd "$(dirname "$0")/../.."
 build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]}
 seconds=${2:-30}
 fx=tests/aws/fixtures
-declare -A seeds=([fuzz_s3_event]=$fx/events [fuzz_s3_xml]=$fx/s3 [fuzz_sqs_json]=$fx/sqs)
+declare -A seeds=([fuzz_s3_event]=$fx/events [fuzz_s3_xml]=$fx/s3 [fuzz_sqs_json]=$fx/sqs [fuzz_gait]=)
 declare -A dicts=([fuzz_s3_event]=tests/fuzz/json.dict [fuzz_s3_xml]=tests/fuzz/xml.dict
-                  [fuzz_sqs_json]=tests/fuzz/json.dict)
+                  [fuzz_sqs_json]=tests/fuzz/json.dict [fuzz_gait]=)
+# The gait target's bytes are a walk and a list of edits: long inputs from
+# the start (each run is a whole gait analysis, ~50 a second).
+declare -A extra=([fuzz_s3_event]=-max_len=65536 [fuzz_s3_xml]=-max_len=65536
+                  [fuzz_sqs_json]=-max_len=65536 [fuzz_gait]="-max_len=512 -len_control=0")
 status=0
-for target in fuzz_s3_event fuzz_s3_xml fuzz_sqs_json; do
+for target in fuzz_s3_event fuzz_s3_xml fuzz_sqs_json fuzz_gait; do
     exe=$build/tests/fuzz/$target
     corpus=$build/fuzz-corpus/$target
     mkdir -p "$corpus"
-    cp -n "${seeds[$target]}"/* "$corpus"/ 2>/dev/null || true
+    [ -z "${seeds[$target]}" ] || cp -n "${seeds[$target]}"/* "$corpus"/ 2>/dev/null || true
+    dict=()
+    [ -z "${dicts[$target]}" ] || dict=(-dict="$PWD/${dicts[$target]}")
     echo "fuzz: $target for ${seconds}s"
-    if ! (cd "$corpus" && "$OLDPWD/$exe" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
-            -dict="$OLDPWD/${dicts[$target]}" -print_final_stats=1 . 2>"$OLDPWD/$build/$target.log"); then
+    if ! (cd "$corpus" && "$OLDPWD/$exe" -max_total_time="$seconds" ${extra[$target]} -timeout=20 \
+            "${dict[@]}" -print_final_stats=1 . 2>"$OLDPWD/$build/$target.log"); then
         echo "fuzz: $target FAILED (see $build/$target.log and $corpus/crash-*)"
         tail -30 "$build/$target.log"
         status=1
