@@ -5,19 +5,26 @@
 #include "synth.h"
 #include "test.h"
 
-static struct dn_gait_result *s_run(const struct synth_params *p, double height_cm,
-                                    struct synth_truth *truth)
+/* The gait stage with default options on one track; NULL (said why) when it fails. */
+static struct dn_gait_result *s_analyze(const struct dn_track *t, double height_cm)
 {
     struct dn_err err = {0};
-    struct dn_track *t = NULL;
     struct dn_gait_options o;
     struct dn_gait_result *r = NULL;
     dn_gait_options_init(&o);
-    if (synth_track(p, &t, truth))
-        return NULL;
     struct dn_gait_input in = {t, height_cm};
     if (dn_gait_analyze(&in, 1, &o, &r, &err))
         fprintf(stderr, "dn_gait_analyze: %s\n", err.msg);
+    return r;
+}
+
+static struct dn_gait_result *s_run(const struct synth_params *p, double height_cm,
+                                    struct synth_truth *truth)
+{
+    struct dn_track *t = NULL;
+    if (synth_track(p, &t, truth))
+        return NULL;
+    struct dn_gait_result *r = s_analyze(t, height_cm);
     dn_track_destroy(t);
     if (r && getenv("DN_GAIT_DEBUG")) {
         for (size_t i = 0; i < r->n_events; i++)
@@ -150,18 +157,14 @@ DN_TEST(knee_landmark_bias_toward_the_inside_is_undone)
  * out of a frame narrower than the walk); the others stay. */
 DN_TEST(events_at_the_frame_edge_are_dropped)
 {
-    struct dn_err err = {0};
     struct synth_params p;
     struct synth_truth tr;
     struct dn_track *t;
-    struct dn_gait_options o;
-    struct dn_gait_result *r = NULL;
     synth_defaults(&p);
     p.width = 1000; /* the walk spans ~1320 px */
     DN_CHECK(synth_track(&p, &t, &tr) == 0);
-    dn_gait_options_init(&o);
-    struct dn_gait_input in = {t, 0};
-    DN_CHECK_OK(dn_gait_analyze(&in, 1, &o, &r, &err), &err);
+    struct dn_gait_result *r = s_analyze(t, 0);
+    DN_CHECK(r != NULL);
     double m = 0.1 * p.leg_px;
     int inside = 0;
     for (size_t i = 0; i < r->n_events; i++) {
@@ -192,12 +195,9 @@ DN_TEST(events_at_the_frame_edge_are_dropped)
  * back view "walking in place" for the second half. */
 DN_TEST(wide_shoulders_crossing_the_picture_are_a_side_view)
 {
-    struct dn_err err = {0};
     struct synth_params p;
     struct synth_truth tr;
     struct dn_track *t;
-    struct dn_gait_options o;
-    struct dn_gait_result *r = NULL;
     synth_defaults(&p);
     DN_CHECK(synth_track(&p, &t, &tr) == 0);
     for (size_t i = t->n_frames / 2; i < t->n_frames; i++) {
@@ -211,9 +211,8 @@ DN_TEST(wide_shoulders_crossing_the_picture_are_a_side_view)
             lm[l + 1].x = (float)(mid - 0.175 * torso);
         }
     }
-    dn_gait_options_init(&o);
-    struct dn_gait_input in = {t, 0};
-    DN_CHECK_OK(dn_gait_analyze(&in, 1, &o, &r, &err), &err);
+    struct dn_gait_result *r = s_analyze(t, 0);
+    DN_CHECK(r != NULL);
     DN_EXPECT_INT(r->n_bouts, 1);
     DN_EXPECT_INT(r->view, DN_GAIT_VIEW_SIDE);
     DN_EXPECT(r->n_bouts >= 1 && r->bouts[0].direction == p.direction);
