@@ -516,7 +516,9 @@ static void s_check_bout(struct dn_gait_video *v, int b)
     const struct dn_gait_event *e = v->res->events, *prev = NULL, *last[2] = {NULL, NULL};
     double step = 0, stride = 0, T = bt->stride_period_s;
     int nstep = 0, nstride = 0, pairs = 0, alternating = 0;
+    bool any = false; /* an event of either kind in the bout */
     for (size_t i = 0; i < v->res->n_events; i++) {
+        any |= e[i].bout == b;
         if (e[i].bout != b || e[i].type != DN_GAIT_HEEL_STRIKE)
             continue;
         double dt = prev ? e[i].time_s - prev->time_s : INFINITY;
@@ -532,9 +534,6 @@ static void s_check_bout(struct dn_gait_video *v, int b)
     }
     step = nstep ? step / nstep : NAN;
     stride = nstride ? stride / nstride : NAN;
-    bool any = false;
-    for (size_t i = 0; i < v->res->n_events && !any; i++)
-        any = e[i].bout == b;
     /* Facing the camera events are published only as far as the rhythm
      * confirms them: unchecked, they were off by up to 0.5 s on the walker
      * (ACCURACY.md). */
