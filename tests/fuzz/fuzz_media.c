@@ -78,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const struct dn_video_info *info = dn_media_info(media);
     const struct dn_frame *f;
-    long long n_frames = 0;
-    for (int n = 0; n < 64; n++, n_frames++) {
+    int n_frames = 0;
+    for (; n_frames < 64; n_frames++) {
         if (dn_media_next_frame(media, &f, &err) || !f)
             break;
         if (f->width <= 0 || f->height <= 0 || f->width > opt.max_width || f->height > opt.max_height ||
@@ -102,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)info;
     }
     if (getenv("DN_FUZZ_VERBOSE")) /* what a seed reaches: tests/fuzz/run.sh checks the seeds decode */
-        fprintf(stderr, "fuzz_media: %dx%d, %lld frames decoded%s%s\n", info->width, info->height,
-                (long long)n_frames, err.cls ? ", then: " : "", err.cls ? err.msg : "");
+        fprintf(stderr, "fuzz_media: %dx%d, %d frames decoded%s%s\n", info->width, info->height,
+                n_frames, err.cls ? ", then: " : "", err.cls ? err.msg : "");
     dn_media_close(media);
     return 0;
 }
