@@ -19,6 +19,7 @@ struct s_setup {
     char queue_url[DN_CFG_URL], dlq_url[DN_CFG_URL];
     char queue_arn[512], dlq_arn[512], account[64];
     char vis[16], wait[16];
+    struct dn_s3_notification notif; /* the bucket's, read once before anything is created */
 };
 
 static void s_step(struct s_setup *s, const char *what, const char *state, const char *detail)
@@ -139,47 +140,44 @@ static int s_policy(struct s_setup *s, struct dn_err *err)
  * S3 matches suffixes case-sensitively), changed in one PUT. */
 static int s_notification(struct s_setup *s, struct dn_err *err)
 {
-    struct dn_s3_notification n = {0};
+    struct dn_s3_notification *n = &s->notif;
     char cases[2][DN_SETUP_SUFFIX_MAX], what[2][DN_CFG_STR + 64];
     const char *state[2] = {"unchanged", "unchanged"};
     bool put = false;
-    int ncase = dn_setup_suffix_cases(s->opt->suffix, cases);
-    int rc = dn_s3_get_notification(s->aws->s3, s->opt->bucket, &n, err);
+    int ncase = dn_setup_suffix_cases(s->opt->suffix, cases), rc = 0;
     for (int i = 0; i < ncase && !rc; i++) {
         snprintf(what[i], sizeof(what[i]), "bucket notification s3://%s/%s*%s -> %s", s->opt->bucket,
                  s->opt->prefix, cases[i], s->opt->queue);
-        int at = dn_setup_find_queue_config(&n, s->queue_arn, i, cases, ncase);
-        if (at >= 0 && dn_setup_queue_config_matches(&n.queues[at], s->queue_arn, s->opt->prefix,
+        int at = dn_setup_find_queue_config(n, s->queue_arn, i, cases, ncase);
+        if (at >= 0 && dn_setup_queue_config_matches(&n->queues[at], s->queue_arn, s->opt->prefix,
                                                       cases[i]))
             continue;
         struct dn_s3_queue_config want;
         dn_setup_queue_config(&want, s->queue_arn, s->opt->prefix, cases[i]);
         want.id = (char *)dn_setup_notification_ids[i];
-        if (at >= 0 && n.queues[at].id)
-            want.id = n.queues[at].id; /* replace that configuration, whatever its Id */
-        rc = dn_s3_notification_upsert_queue(&n, &want, err);
+        if (at >= 0 && n->queues[at].id)
+            want.id = n->queues[at].id; /* replace that configuration, whatever its Id */
+        rc = dn_s3_notification_upsert_queue(n, &want, err);
         state[i] = at >= 0 ? "updated" : "created";
         put = true;
     }
-    if (!rc && put && (rc = dn_s3_put_notification(s->aws->s3, s->opt->bucket, &n, err))) {
+    if (!rc && put && (rc = dn_s3_put_notification(s->aws->s3, s->opt->bucket, n, err))) {
         if (rc == DN_E(DN_ERR_BAD_INPUT) || rc == DN_E(DN_ERR_CONFLICT))
             dn_err_prefix(err, "another configuration of the bucket overlaps (same events, "
                           "overlapping prefix/suffix); S3 said: ");
     }
     for (int i = 0; i < ncase && !rc; i++)
         s_step(s, what[i], state[i], NULL);
-    dn_s3_notification_clean_up(&n);
     return rc;
 }
 
-/* The bucket before anything is created: a missing or unreadable bucket
- * (a typo, another account's, a missing s3:GetBucketNotification grant)
- * would otherwise fail at the last step and leave two new queues behind. */
-static int s_check_bucket(struct s_setup *s, struct dn_err *err)
+/* The bucket's notification configuration, read before anything is
+ * created: a missing or unreadable bucket (a typo, another account's, a
+ * missing s3:GetBucketNotification grant) would otherwise fail at the last
+ * step and leave two new queues behind. s_notification changes it. */
+static int s_read_bucket(struct s_setup *s, struct dn_err *err)
 {
-    struct dn_s3_notification n = {0};
-    int rc = dn_s3_get_notification(s->aws->s3, s->opt->bucket, &n, err);
-    dn_s3_notification_clean_up(&n);
+    int rc = dn_s3_get_notification(s->aws->s3, s->opt->bucket, &s->notif, err);
     if (rc)
         dn_err_prefix(err, "bucket %s (nothing was created or changed): ", s->opt->bucket);
     return rc;
@@ -205,7 +203,7 @@ int dn_setup_run(const struct dn_config *cfg, const struct dn_setup_options *opt
 {
     struct s_setup s;
     s_init(&s, cfg, opt, aws);
-    int rc = s_check_bucket(&s, err);
+    int rc = s_read_bucket(&s, err);
     if (!rc)
         rc = s_queues(&s, err);
     if (!rc)
@@ -215,6 +213,7 @@ int dn_setup_run(const struct dn_config *cfg, const struct dn_setup_options *opt
     if (!rc)
         fprintf(opt->out, "done: run the worker with SQS_QUEUE_URL=%s S3_BUCKET=%s\n", s.queue_url,
                 opt->bucket);
+    dn_s3_notification_clean_up(&s.notif);
     return rc;
 }
 
